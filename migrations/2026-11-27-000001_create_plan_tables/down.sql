@@ -1,0 +1,4 @@
+DROP TABLE status_updates;
+DROP TABLE goals;
+DROP TABLE areas;
+DROP TABLE plans;

@@ -1,0 +1,174 @@
+//! `/api/v1/areas/{area_id}/goals`, `/api/v1/plans/{plan_id}/goals` and `/api/v1/goals/{goal_id}`.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use super::extract::QueryParams;
+use super::{Db, DeleteParams, connection, created, list_body, page_response};
+use crate::error::ApiError;
+use crate::models::GoalStatus;
+use crate::models::goal::{self, Goal, GoalFilter, GoalInput, GoalScope};
+use crate::openapi::GoalPatch;
+use crate::pagination::PageRequest;
+
+list_body!(GoalList, Goal, "goals");
+
+/// Query parameters of the goal lists.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct GoalListParams {
+    /// Only goals with this status.
+    status: Option<GoalStatus>,
+    /// Only goals with exactly this owner.
+    owner: Option<String>,
+    /// Only the sub-goals of this goal.
+    parent_goal_id: Option<Uuid>,
+    /// Only goals that are not sub-goals.
+    #[param(default = false)]
+    top_level: Option<bool>,
+    /// Most goals on one page, 1 to 200.
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+impl GoalListParams {
+    fn split(self) -> Result<(GoalFilter, PageRequest), ApiError> {
+        let top_level = self.top_level.unwrap_or(false);
+        if top_level && self.parent_goal_id.is_some() {
+            return Err(ApiError::bad_parameter(
+                "top_level",
+                "cannot be combined with parent_goal_id: sub-goals of a goal are never top-level",
+            ));
+        }
+        let filter = GoalFilter {
+            status: self.status,
+            owner: self.owner,
+            parent_goal_id: self.parent_goal_id,
+            top_level,
+        };
+        Ok((filter, PageRequest::new(self.limit, self.cursor)?))
+    }
+}
+
+/// List every goal of a plan
+///
+/// Goals and sub-goals of all the plan's areas, in plan order: area by area, each
+/// goal followed by its sub-goals ("1", "1.1", "1.2", "2", ...).
+#[utoipa::path(
+    tag = "goals",
+    params(("plan_id" = Uuid, Path, description = "The plan's id"), GoalListParams),
+    responses((status = 200, description = "A page of goals", body = GoalList,
+        headers(("Link" = String, description = "The next page, as `<url>; rel=\"next\"`, when there is one"))))
+)]
+#[get("/plans/{plan_id}/goals")]
+pub async fn list_plan_goals(
+    request: HttpRequest,
+    db: Db,
+    plan_id: web::Path<Uuid>,
+    QueryParams(params): QueryParams<GoalListParams>,
+) -> Result<HttpResponse, ApiError> {
+    let (filter, page) = params.split()?;
+    let scope = GoalScope::Plan(*plan_id);
+    let goals = goal::list(&mut *connection(&db).await?, scope, &filter, &page).await?;
+    Ok(page_response(&request, goals))
+}
+
+/// List the goals of a strategic area
+///
+/// Goals and sub-goals of the area in plan order: each goal followed by its sub-goals.
+#[utoipa::path(
+    tag = "goals",
+    params(("area_id" = Uuid, Path, description = "The area's id"), GoalListParams),
+    responses((status = 200, description = "A page of goals", body = GoalList,
+        headers(("Link" = String, description = "The next page, as `<url>; rel=\"next\"`, when there is one"))))
+)]
+#[get("/areas/{area_id}/goals")]
+pub async fn list_area_goals(
+    request: HttpRequest,
+    db: Db,
+    area_id: web::Path<Uuid>,
+    QueryParams(params): QueryParams<GoalListParams>,
+) -> Result<HttpResponse, ApiError> {
+    let (filter, page) = params.split()?;
+    let scope = GoalScope::Area(*area_id);
+    let goals = goal::list(&mut *connection(&db).await?, scope, &filter, &page).await?;
+    Ok(page_response(&request, goals))
+}
+
+/// Create a goal or sub-goal in a strategic area
+///
+/// With `parent_goal_id`, the new goal is a sub-goal of that goal. Its `code` is
+/// derived from its place ("2.3") unless one is given.
+#[utoipa::path(
+    tag = "goals",
+    params(("area_id" = Uuid, Path, description = "The area's id")),
+    request_body = GoalInput,
+    responses((status = 201, description = "The goal was created", body = Goal,
+        headers(("Location" = String, description = "The new goal's address"))))
+)]
+#[post("/areas/{area_id}/goals")]
+pub async fn create_goal(
+    db: Db,
+    area_id: web::Path<Uuid>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let goal = goal::create(&mut *connection(&db).await?, *area_id, body.into_inner()).await?;
+    Ok(created(format!("/api/v1/goals/{}", goal.id), goal))
+}
+
+/// Get a goal
+#[utoipa::path(
+    tag = "goals",
+    params(("goal_id" = Uuid, Path, description = "The goal's id")),
+    responses((status = 200, description = "The goal", body = Goal))
+)]
+#[get("/goals/{goal_id}")]
+pub async fn get_goal(db: Db, goal_id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let goal = goal::get(&mut *connection(&db).await?, *goal_id).await?;
+    Ok(HttpResponse::Ok().json(goal))
+}
+
+/// Update a goal
+///
+/// A JSON merge patch (RFC 7396). A new `position` or `parent_goal_id` moves the
+/// goal (with its sub-goals); siblings close up or make way and derived codes follow.
+#[utoipa::path(
+    tag = "goals",
+    params(("goal_id" = Uuid, Path, description = "The goal's id")),
+    request_body = GoalPatch,
+    responses((status = 200, description = "The goal as changed", body = Goal))
+)]
+#[patch("/goals/{goal_id}")]
+pub async fn update_goal(
+    db: Db,
+    goal_id: web::Path<Uuid>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let goal = goal::update(&mut *connection(&db).await?, *goal_id, body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(goal))
+}
+
+/// Delete a goal
+///
+/// A goal that still has sub-goals or status updates is only deleted with
+/// `cascade=true`, which deletes them with it. The goals after it move up.
+#[utoipa::path(
+    tag = "goals",
+    params(("goal_id" = Uuid, Path, description = "The goal's id"), DeleteParams),
+    responses((status = 204, description = "The goal was deleted"))
+)]
+#[delete("/goals/{goal_id}")]
+pub async fn delete_goal(
+    db: Db,
+    goal_id: web::Path<Uuid>,
+    QueryParams(params): QueryParams<DeleteParams>,
+) -> Result<HttpResponse, ApiError> {
+    goal::delete(&mut *connection(&db).await?, *goal_id, params.cascade).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

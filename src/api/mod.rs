@@ -1,0 +1,122 @@
+//! The HTTP API: one module per resource, handlers thin (extract, call the model,
+//! answer), every route registered in [`routes`].
+
+pub mod areas;
+pub mod extract;
+pub mod fallback;
+pub mod goals;
+pub mod plans;
+pub mod service;
+pub mod status_updates;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::db::Pool;
+use crate::error::ApiError;
+use crate::models::Conn;
+use crate::pagination::Page;
+
+/// Every route of the service, for the app and for the OpenAPI document alike.
+pub fn routes(config: &mut ServiceConfig) {
+    config
+        .service(service::healthz)
+        .service(service::readyz)
+        .service(
+            scope::scope("/api/v1")
+                .service(service::get_openapi_document)
+                .service(plans::list_plans)
+                .service(plans::create_plan)
+                .service(plans::get_plan)
+                .service(plans::update_plan)
+                .service(plans::delete_plan)
+                .service(areas::list_areas)
+                .service(areas::create_area)
+                .service(areas::get_area)
+                .service(areas::update_area)
+                .service(areas::delete_area)
+                .service(goals::list_plan_goals)
+                .service(goals::list_area_goals)
+                .service(goals::create_goal)
+                .service(goals::get_goal)
+                .service(goals::update_goal)
+                .service(goals::delete_goal)
+                .service(status_updates::list_status_updates)
+                .service(status_updates::create_status_update)
+                .service(status_updates::get_status_update)
+                .service(status_updates::update_status_update)
+                .service(status_updates::delete_status_update),
+        );
+}
+
+/// A connection from the pool, or 503 when the database cannot be reached in time.
+async fn connection(
+    pool: &Pool,
+) -> Result<diesel_async::pooled_connection::deadpool::Object<Conn>, ApiError> {
+    Ok(pool.get().await?)
+}
+
+/// `201 Created` with the new resource and its address in `Location`.
+fn created(location: String, body: impl Serialize) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .json(body)
+}
+
+/// A page of a list, with a `Link: <...>; rel="next"` header when another page follows.
+fn page_response<T: Serialize>(request: &HttpRequest, page: Page<T>) -> HttpResponse {
+    let mut response = HttpResponse::Ok();
+    if let Some(cursor) = &page.next_cursor {
+        let info = request.connection_info();
+        let mut query: Vec<&str> = request
+            .query_string()
+            .split('&')
+            .filter(|pair| !pair.is_empty() && !pair.starts_with("cursor="))
+            .collect();
+        let cursor_pair = format!("cursor={cursor}");
+        query.push(&cursor_pair);
+        let next = format!(
+            "{}://{}{}?{}",
+            info.scheme(),
+            info.host(),
+            request.path(),
+            query.join("&")
+        );
+        response.insert_header((header::LINK, format!("<{next}>; rel=\"next\"")));
+    }
+    response.json(page)
+}
+
+/// The `cascade` switch of every DELETE.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteParams {
+    /// Also delete everything the resource contains. Without it, deleting a resource
+    /// that still has children answers 409 and deletes nothing.
+    #[serde(default)]
+    #[param(default = false)]
+    cascade: bool,
+}
+
+/// Declares the documented body of a list response for one item type.
+macro_rules! list_body {
+    ($name:ident, $item:ty, $what:literal) => {
+        #[doc = concat!("A page of ", $what, ".")]
+        #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+        pub struct $name {
+            #[doc = concat!("The ", $what, " of this page, in list order.")]
+            pub items: Vec<$item>,
+            /// Pass as `cursor` to get the next page; null on the last page.
+            pub next_cursor: Option<String>,
+        }
+    };
+}
+use list_body;
+
+/// Path data every handler shares.
+type Db = web::Data<Pool>;

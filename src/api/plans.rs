@@ -1,0 +1,118 @@
+//! `/api/v1/plans` and `/api/v1/plans/{plan_id}`.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use super::extract::QueryParams;
+use super::{Db, DeleteParams, connection, created, list_body, page_response};
+use crate::error::ApiError;
+use crate::models::PlanStatus;
+use crate::models::plan::{self, Plan, PlanFilter, PlanInput};
+use crate::openapi::PlanPatch;
+use crate::pagination::PageRequest;
+
+list_body!(PlanList, Plan, "plans");
+
+/// Query parameters of [`list_plans`].
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PlanListParams {
+    /// Only plans with this status.
+    status: Option<PlanStatus>,
+    /// Most plans on one page, 1 to 200.
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// List plans
+///
+/// Plans, newest period first.
+#[utoipa::path(
+    tag = "plans",
+    params(PlanListParams),
+    responses((status = 200, description = "A page of plans", body = PlanList,
+        headers(("Link" = String, description = "The next page, as `<url>; rel=\"next\"`, when there is one"))))
+)]
+#[get("/plans")]
+pub async fn list_plans(
+    request: HttpRequest,
+    db: Db,
+    QueryParams(params): QueryParams<PlanListParams>,
+) -> Result<HttpResponse, ApiError> {
+    let page = PageRequest::new(params.limit, params.cursor)?;
+    let filter = PlanFilter {
+        status: params.status,
+    };
+    let plans = plan::list(&mut *connection(&db).await?, &filter, &page).await?;
+    Ok(page_response(&request, plans))
+}
+
+/// Create a plan
+#[utoipa::path(
+    tag = "plans",
+    request_body = PlanInput,
+    responses((status = 201, description = "The plan was created", body = Plan,
+        headers(("Location" = String, description = "The new plan's address"))))
+)]
+#[post("/plans")]
+pub async fn create_plan(db: Db, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
+    let plan = plan::create(&mut *connection(&db).await?, body.into_inner()).await?;
+    Ok(created(format!("/api/v1/plans/{}", plan.id), plan))
+}
+
+/// Get a plan
+#[utoipa::path(
+    tag = "plans",
+    params(("plan_id" = Uuid, Path, description = "The plan's id")),
+    responses((status = 200, description = "The plan", body = Plan))
+)]
+#[get("/plans/{plan_id}")]
+pub async fn get_plan(db: Db, plan_id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let plan = plan::get(&mut *connection(&db).await?, *plan_id).await?;
+    Ok(HttpResponse::Ok().json(plan))
+}
+
+/// Update a plan
+///
+/// A JSON merge patch (RFC 7396; `application/json` or `application/merge-patch+json`):
+/// fields left out keep their value, `null` clears a field that may be empty.
+#[utoipa::path(
+    tag = "plans",
+    params(("plan_id" = Uuid, Path, description = "The plan's id")),
+    request_body = PlanPatch,
+    responses((status = 200, description = "The plan as changed", body = Plan))
+)]
+#[patch("/plans/{plan_id}")]
+pub async fn update_plan(
+    db: Db,
+    plan_id: web::Path<Uuid>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let plan = plan::update(&mut *connection(&db).await?, *plan_id, body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(plan))
+}
+
+/// Delete a plan
+///
+/// A plan that still has strategic areas is only deleted with `cascade=true`,
+/// which deletes its areas, goals and status updates with it.
+#[utoipa::path(
+    tag = "plans",
+    params(("plan_id" = Uuid, Path, description = "The plan's id"), DeleteParams),
+    responses((status = 204, description = "The plan was deleted"))
+)]
+#[delete("/plans/{plan_id}")]
+pub async fn delete_plan(
+    db: Db,
+    plan_id: web::Path<Uuid>,
+    QueryParams(params): QueryParams<DeleteParams>,
+) -> Result<HttpResponse, ApiError> {
+    plan::delete(&mut *connection(&db).await?, *plan_id, params.cascade).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,63 @@
+//! The service's own routes: liveness, readiness and the OpenAPI document.
+
+use actix_web::{HttpResponse, get, web};
+use diesel_async::RunQueryDsl;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{Db, connection};
+use crate::error::ApiError;
+
+/// The OpenAPI document as served, serialized once at start-up.
+pub struct OpenApiJson(pub String);
+
+/// The answer of the health routes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// Always `ok`; a failure is a problem document instead.
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}
+
+/// Liveness
+///
+/// Answers as long as the process serves HTTP; it does not touch the database.
+#[utoipa::path(
+    tag = "service",
+    responses((status = 200, description = "The service is running", body = Health))
+)]
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(Health { status: "ok" })
+}
+
+/// Readiness
+///
+/// Answers 200 when the database answers a query, 503 when it does not.
+#[utoipa::path(
+    tag = "service",
+    responses((status = 200, description = "The service and its database are ready", body = Health))
+)]
+#[get("/readyz")]
+pub async fn readyz(db: Db) -> Result<HttpResponse, ApiError> {
+    diesel::sql_query("SELECT 1")
+        .execute(&mut *connection(&db).await?)
+        .await?;
+    Ok(HttpResponse::Ok().json(Health { status: "ok" }))
+}
+
+/// The OpenAPI document
+///
+/// This document: every route, parameter, body, response and error of the API.
+/// The same text is committed as `openapi/openapi.json`.
+#[utoipa::path(
+    tag = "service",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json",
+        body = Object))
+)]
+#[get("/openapi.json")]
+pub async fn get_openapi_document(document: web::Data<OpenApiJson>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(document.0.clone())
+}

@@ -1,0 +1,145 @@
+//! `/api/v1/goals/{goal_id}/status-updates` and `/api/v1/status-updates/{update_id}`.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use super::extract::QueryParams;
+use super::{Db, connection, created, list_body, page_response};
+use crate::error::ApiError;
+use crate::models::status_update::{self, StatusUpdate, StatusUpdateFilter, StatusUpdateInput};
+use crate::openapi::StatusUpdatePatch;
+use crate::pagination::PageRequest;
+
+list_body!(StatusUpdateList, StatusUpdate, "status updates");
+
+/// Query parameters of [`list_status_updates`].
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StatusUpdateListParams {
+    /// Only updates as of this date or later (`YYYY-MM-DD`).
+    as_of_from: Option<NaiveDate>,
+    /// Only updates as of this date or earlier (`YYYY-MM-DD`).
+    as_of_to: Option<NaiveDate>,
+    /// Most updates on one page, 1 to 200.
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// List a goal's status updates
+///
+/// Newest first: by `as_of`, then by when they were recorded.
+#[utoipa::path(
+    tag = "status updates",
+    params(("goal_id" = Uuid, Path, description = "The goal's id"), StatusUpdateListParams),
+    responses((status = 200, description = "A page of status updates", body = StatusUpdateList,
+        headers(("Link" = String, description = "The next page, as `<url>; rel=\"next\"`, when there is one"))))
+)]
+#[get("/goals/{goal_id}/status-updates")]
+pub async fn list_status_updates(
+    request: HttpRequest,
+    db: Db,
+    goal_id: web::Path<Uuid>,
+    QueryParams(params): QueryParams<StatusUpdateListParams>,
+) -> Result<HttpResponse, ApiError> {
+    if let (Some(from), Some(to)) = (params.as_of_from, params.as_of_to)
+        && to < from
+    {
+        return Err(ApiError::bad_parameter(
+            "as_of_to",
+            format!("must not be before as_of_from ({from})"),
+        ));
+    }
+    let page = PageRequest::new(params.limit, params.cursor)?;
+    let filter = StatusUpdateFilter {
+        as_of_from: params.as_of_from,
+        as_of_to: params.as_of_to,
+    };
+    let updates =
+        status_update::list(&mut *connection(&db).await?, *goal_id, &filter, &page).await?;
+    Ok(page_response(&request, updates))
+}
+
+/// Post a status update on a goal
+///
+/// If it is the goal's latest update (by `as_of`, then by when it was recorded),
+/// the goal takes its `status` and `progress_percent`.
+#[utoipa::path(
+    tag = "status updates",
+    params(("goal_id" = Uuid, Path, description = "The goal's id")),
+    request_body = StatusUpdateInput,
+    responses((status = 201, description = "The status update was recorded", body = StatusUpdate,
+        headers(("Location" = String, description = "The new status update's address"))))
+)]
+#[post("/goals/{goal_id}/status-updates")]
+pub async fn create_status_update(
+    db: Db,
+    goal_id: web::Path<Uuid>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let update =
+        status_update::create(&mut *connection(&db).await?, *goal_id, body.into_inner()).await?;
+    Ok(created(
+        format!("/api/v1/status-updates/{}", update.id),
+        update,
+    ))
+}
+
+/// Get a status update
+#[utoipa::path(
+    tag = "status updates",
+    params(("update_id" = Uuid, Path, description = "The status update's id")),
+    responses((status = 200, description = "The status update", body = StatusUpdate))
+)]
+#[get("/status-updates/{update_id}")]
+pub async fn get_status_update(
+    db: Db,
+    update_id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let update = status_update::get(&mut *connection(&db).await?, *update_id).await?;
+    Ok(HttpResponse::Ok().json(update))
+}
+
+/// Update a status update
+///
+/// A JSON merge patch (RFC 7396). The goal's status follows if this is, or
+/// becomes, its latest update.
+#[utoipa::path(
+    tag = "status updates",
+    params(("update_id" = Uuid, Path, description = "The status update's id")),
+    request_body = StatusUpdatePatch,
+    responses((status = 200, description = "The status update as changed", body = StatusUpdate))
+)]
+#[patch("/status-updates/{update_id}")]
+pub async fn update_status_update(
+    db: Db,
+    update_id: web::Path<Uuid>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let update =
+        status_update::update(&mut *connection(&db).await?, *update_id, body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(update))
+}
+
+/// Delete a status update
+///
+/// The goal's status falls back to its latest remaining update, or `not_started`.
+#[utoipa::path(
+    tag = "status updates",
+    params(("update_id" = Uuid, Path, description = "The status update's id")),
+    responses((status = 204, description = "The status update was deleted"))
+)]
+#[delete("/status-updates/{update_id}")]
+pub async fn delete_status_update(
+    db: Db,
+    update_id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    status_update::delete(&mut *connection(&db).await?, *update_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

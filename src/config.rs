@@ -1,0 +1,66 @@
+//! Command line and configuration: every setting is a flag with a matching
+//! environment variable, read once in `main` and passed down.
+
+use clap::{Args, Parser, Subcommand};
+
+/// strategy-tracker: the system of record for an association's strategic plan and
+/// the progress staff record on it.
+#[derive(Debug, Parser)]
+#[command(name = "strategy-tracker", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+/// What to do; `serve` when none is given.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum Command {
+    /// Apply pending database migrations, then serve the API (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document and exit.
+    Openapi,
+}
+
+/// The service's settings.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// PostgreSQL connection URL; the database is created if it does not exist.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        global = true,
+        default_value = "postgres://postgres@127.0.0.1:5432/strategy_tracker"
+    )]
+    pub database_url: String,
+
+    /// Address and port to listen on.
+    #[arg(
+        long,
+        env = "LISTEN_ADDR",
+        global = true,
+        default_value = "127.0.0.1:8080"
+    )]
+    pub listen_addr: String,
+
+    /// Most database connections the service holds open.
+    #[arg(long, env = "DATABASE_POOL_SIZE", global = true, default_value_t = 16,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub pool_size: u16,
+
+    /// Seconds to wait for a database connection before answering 503.
+    #[arg(long, env = "DATABASE_TIMEOUT_SECONDS", global = true, default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub database_timeout_seconds: u64,
+
+    /// Largest request body accepted, in bytes (2 MiB by default).
+    #[arg(long, env = "BODY_LIMIT_BYTES", global = true, default_value_t = 2 * 1024 * 1024)]
+    pub body_limit_bytes: usize,
+
+    /// HTTP worker threads; one per CPU core when not set.
+    #[arg(long, env = "WORKERS", global = true)]
+    pub workers: Option<usize>,
+}

@@ -1,0 +1,102 @@
+//! The database: creating it on first start, migrating it, and the connection pool.
+
+use std::error::Error;
+use std::time::Duration;
+
+use diesel::{Connection, QueryableByName, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::config::Config;
+
+/// The migrations under `migrations/`, built into the binary.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// The pool every request takes its connection from.
+pub type Pool = diesel_async::pooled_connection::deadpool::Pool<AsyncPgConnection>;
+/// Why no connection could be had: the database is down or every connection is busy.
+pub type PoolError = diesel_async::pooled_connection::deadpool::PoolError;
+
+/// A blocking connection for set-up work done before the server starts. Outside a
+/// Tokio runtime it runs its own, so call it from plain threads only.
+pub type SetupConnection = AsyncConnectionWrapper<AsyncPgConnection>;
+
+/// A failure while setting up the database.
+pub type SetupError = Box<dyn Error + Send + Sync>;
+
+/// Builds the pool. Connections are made lazily, so this succeeds while the
+/// database is down; requests then answer 503 until it is back.
+pub fn pool(config: &Config) -> Pool {
+    let timeout = Some(Duration::from_secs(config.database_timeout_seconds));
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(&config.database_url);
+    Pool::builder(manager)
+        .max_size(usize::from(config.pool_size))
+        .wait_timeout(timeout)
+        .create_timeout(timeout)
+        .recycle_timeout(timeout)
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()
+        .expect("a pool with a runtime and timeouts always builds")
+}
+
+/// Creates the database if it does not exist and applies pending migrations.
+/// Blocking: call it before starting the server, or from a thread of its own.
+pub fn prepare(database_url: &str) -> Result<(), SetupError> {
+    create_database_if_missing(database_url)?;
+    let mut conn = SetupConnection::establish(database_url)?;
+    let applied = conn.run_pending_migrations(MIGRATIONS)?;
+    for version in applied {
+        log::info!("applied migration {version}");
+    }
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct DatabaseName {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    #[expect(dead_code, reason = "only whether a row comes back matters")]
+    datname: String,
+}
+
+/// Connects to the server's `postgres` database and creates the one the URL names.
+pub fn create_database_if_missing(database_url: &str) -> Result<(), SetupError> {
+    let (server_url, name) = split_database_url(database_url)
+        .ok_or("DATABASE_URL must name a database, as in postgres://user@host:5432/name")?;
+    let mut conn = SetupConnection::establish(&server_url)?;
+    let exists = |conn: &mut SetupConnection| -> Result<bool, diesel::result::Error> {
+        let rows: Vec<DatabaseName> =
+            diesel::sql_query("SELECT datname FROM pg_database WHERE datname = $1")
+                .bind::<diesel::sql_types::Text, _>(&name)
+                .load(conn)?;
+        Ok(!rows.is_empty())
+    };
+    if exists(&mut conn)? {
+        return Ok(());
+    }
+    let create = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
+    match diesel::sql_query(create).execute(&mut conn) {
+        Ok(_) => {
+            log::info!("created database {name}");
+            Ok(())
+        }
+        // Another instance starting at the same moment may have created it first.
+        Err(_) if exists(&mut conn)? => Ok(()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Splits `postgres://user@host:port/name?options` into the URL of the server's
+/// `postgres` database and `name`.
+pub fn split_database_url(database_url: &str) -> Option<(String, String)> {
+    let authority_start = database_url.find("://")? + 3;
+    let path_start = authority_start + database_url[authority_start..].find('/')?;
+    let rest = &database_url[path_start + 1..];
+    let (name, options) = rest.split_at(rest.find('?').unwrap_or(rest.len()));
+    if name.is_empty() {
+        return None;
+    }
+    let server_url = format!("{}/postgres{options}", &database_url[..path_start]);
+    Some((server_url, name.to_owned()))
+}

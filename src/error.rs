@@ -1,0 +1,255 @@
+//! The one error type of the service and its `application/problem+json` body (RFC 9457).
+//!
+//! Every failure, from a malformed body to a database outage, becomes an [`ApiError`]
+//! in exactly one place and leaves as a [`Problem`]. Internal details are logged
+//! (with the request id, by the request log middleware) and never sent.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Seconds a client is asked to wait before retrying while the database is unreachable.
+const RETRY_AFTER_SECONDS: u32 = 5;
+
+/// One bad input field and the rule it breaks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({"field": "period_end", "message": "must be on or after period_start (2025-06-30)"}))]
+pub struct FieldError {
+    /// Where the problem is: a body field (`title`), a query parameter (`limit`), or
+    /// empty for the body as a whole.
+    pub field: String,
+    /// What is wrong and what would be accepted.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A problem with one named field.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An error response, as described by RFC 9457 (Problem Details for HTTP APIs).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "tag:strategy-tracker,2026:problems/validation-failed",
+    "title": "The request body breaks a rule",
+    "status": 422,
+    "detail": "2 fields are invalid; see errors.",
+    "errors": [
+        {"field": "title", "message": "is required"},
+        {"field": "statuss", "message": "is not a field of this resource"}
+    ]
+}))]
+pub struct Problem {
+    /// A URI that identifies the kind of problem; stable, so clients may switch on it.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// A short summary of the kind of problem; the same for every occurrence.
+    pub title: String,
+    /// The HTTP status code of this response.
+    pub status: u16,
+    /// What went wrong this time, and how to fix it.
+    pub detail: String,
+    /// For invalid input: every bad field and the rule it breaks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+}
+
+/// Everything that can go wrong while answering a request.
+#[derive(Debug)]
+pub enum ApiError {
+    /// The request could not be read: malformed JSON, a bad query parameter or header.
+    BadRequest {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    /// The request body was not JSON.
+    UnsupportedMediaType(String),
+    /// The request body is larger than the configured limit (in bytes).
+    PayloadTooLarge(usize),
+    /// Well-formed input that breaks one or more rules.
+    Invalid(Vec<FieldError>),
+    /// No such resource or route.
+    NotFound(String),
+    /// The path exists but not with this method; carries the methods it has.
+    MethodNotAllowed(Vec<String>),
+    /// The request conflicts with the current state, e.g. deleting a resource that has children.
+    Conflict(String),
+    /// The database cannot be reached right now.
+    Unavailable(String),
+    /// A bug or an unexpected failure; the text is logged, never sent.
+    Internal(String),
+}
+
+impl ApiError {
+    /// A 422 for a single field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid(vec![FieldError::new(field, message)])
+    }
+
+    /// A 400 for a single query parameter or header.
+    pub fn bad_parameter(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let error = FieldError::new(field, message);
+        Self::BadRequest {
+            detail: format!("{} {}", error.field, error.message),
+            errors: vec![error],
+        }
+    }
+
+    /// A 404 for a resource kind (`plan`, `goal`, ...) and the id that was asked for.
+    pub fn not_found(kind: &str, id: impl std::fmt::Display) -> Self {
+        Self::NotFound(format!("no {kind} has the id {id}"))
+    }
+
+    fn kind(&self) -> (&'static str, &'static str) {
+        match self {
+            Self::BadRequest { .. } => ("bad-request", "The request could not be read"),
+            Self::UnsupportedMediaType(_) => {
+                ("unsupported-media-type", "The request body must be JSON")
+            }
+            Self::PayloadTooLarge(_) => ("payload-too-large", "The request body is too large"),
+            Self::Invalid(_) => ("validation-failed", "The request body breaks a rule"),
+            Self::NotFound(_) => ("not-found", "Not found"),
+            Self::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
+            Self::Conflict(_) => ("conflict", "The request conflicts with the current state"),
+            Self::Unavailable(_) => (
+                "service-unavailable",
+                "The database is unavailable; retry shortly",
+            ),
+            Self::Internal(_) => ("internal-error", "Internal server error"),
+        }
+    }
+
+    /// The problem document sent to the client.
+    pub fn problem(&self) -> Problem {
+        let (slug, title) = self.kind();
+        let (detail, errors) = match self {
+            Self::BadRequest { detail, errors } => {
+                (detail.clone(), (!errors.is_empty()).then(|| errors.clone()))
+            }
+            Self::Invalid(errors) => {
+                let detail = match errors.as_slice() {
+                    [one] if one.field.is_empty() => one.message.clone(),
+                    [one] => format!("{} {}", one.field, one.message),
+                    many => format!("{} fields are invalid; see errors.", many.len()),
+                };
+                (detail, Some(errors.clone()))
+            }
+            Self::UnsupportedMediaType(detail)
+            | Self::NotFound(detail)
+            | Self::Conflict(detail) => (detail.clone(), None),
+            Self::PayloadTooLarge(limit) => (
+                format!("the body must be at most {limit} bytes"),
+                None,
+            ),
+            Self::MethodNotAllowed(allow) => (
+                format!("this path accepts {}", allow.join(", ")),
+                None,
+            ),
+            Self::Unavailable(_) => (
+                format!("the database cannot be reached; retry in {RETRY_AFTER_SECONDS} seconds"),
+                None,
+            ),
+            Self::Internal(_) => (
+                "something went wrong on our side; the X-Request-Id header identifies this request in our logs".to_owned(),
+                None,
+            ),
+        };
+        Problem {
+            problem_type: format!("tag:strategy-tracker,2026:problems/{slug}"),
+            title: title.to_owned(),
+            status: self.status_code().as_u16(),
+            detail,
+            errors,
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    /// The log line: for server-side failures this carries the internal cause.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Internal(cause) => write!(f, "internal error: {cause}"),
+            Self::Unavailable(cause) => write!(f, "database unavailable: {cause}"),
+            other => f.write_str(&other.problem().detail),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        response.content_type("application/problem+json");
+        match self {
+            Self::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
+            }
+            Self::MethodNotAllowed(allow) => {
+                response.insert_header((header::ALLOW, allow.join(", ")));
+            }
+            _ => {}
+        }
+        response.json(self.problem())
+    }
+}
+
+impl From<DieselError> for ApiError {
+    fn from(error: DieselError) -> Self {
+        match &error {
+            DieselError::DatabaseError(kind, info) => match kind {
+                DatabaseErrorKind::UnableToSendCommand | DatabaseErrorKind::ClosedConnection => {
+                    Self::Unavailable(error.to_string())
+                }
+                // PostgreSQL shutting down ends each session with 57P01, which arrives
+                // with no specific kind.
+                DatabaseErrorKind::Unknown
+                    if info.message().starts_with("terminating connection") =>
+                {
+                    Self::Unavailable(error.to_string())
+                }
+                DatabaseErrorKind::UniqueViolation => match info.constraint_name() {
+                    Some("goals_code_unique") => {
+                        Self::invalid("code", "is already the code of another goal in this area")
+                    }
+                    _ => Self::Conflict(
+                        "the change collides with another that was made at the same time; retry it"
+                            .to_owned(),
+                    ),
+                },
+                // A parent deleted while this request was in flight.
+                DatabaseErrorKind::ForeignKeyViolation => Self::Conflict(
+                    "a resource this change refers to was deleted meanwhile; re-read it and retry"
+                        .to_owned(),
+                ),
+                _ => Self::Internal(error.to_string()),
+            },
+            _ => Self::Internal(error.to_string()),
+        }
+    }
+}
+
+impl From<crate::db::PoolError> for ApiError {
+    fn from(error: crate::db::PoolError) -> Self {
+        Self::Unavailable(error.to_string())
+    }
+}

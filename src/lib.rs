@@ -1,0 +1,15 @@
+//! strategy-tracker: the system of record for an association's strategic plan
+//! (value proposition, strategic areas, goals and sub-goals) and for the progress
+//! staff record on every goal. A JSON REST API over PostgreSQL; see `README.md`.
+
+pub mod api;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod models;
+pub mod openapi;
+pub mod pagination;
+pub mod request_log;
+pub mod schema;
+pub mod startup;
+pub mod validation;

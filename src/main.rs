@@ -1,0 +1,37 @@
+use std::net::TcpListener;
+use std::process::ExitCode;
+
+use clap::Parser;
+use strategy_tracker::config::{Cli, Command, Config};
+use strategy_tracker::{db, openapi, startup};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let outcome = match cli.command.unwrap_or(Command::Serve) {
+        Command::Openapi => {
+            print!("{}", openapi::to_json(&openapi::document()));
+            Ok(())
+        }
+        Command::Migrate => db::prepare(&cli.config.database_url),
+        Command::Serve => serve(&cli.config),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            log::error!("{error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(config: &Config) -> Result<(), db::SetupError> {
+    db::prepare(&config.database_url)
+        .map_err(|error| format!("cannot prepare the database: {error}"))?;
+    let listener = TcpListener::bind(&config.listen_addr)
+        .map_err(|error| format!("cannot listen on {}: {error}", config.listen_addr))?;
+    log::info!("serving on http://{}", listener.local_addr()?);
+    let pool = db::pool(config);
+    actix_web::rt::System::new().block_on(async { startup::run(listener, config, pool)?.await })?;
+    Ok(())
+}

@@ -1,0 +1,230 @@
+//! Strategic areas: the numbered parts of a plan ("Strategic Area 2").
+
+use chrono::{DateTime, Utc};
+use diesel::{
+    AsChangeset, BoolExpressionMethods, ExpressionMethods, Insertable, OptionalExtension, QueryDsl,
+    Queryable, Selectable, SelectableHelper,
+};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::positions::Siblings;
+use super::{Conn, goal, plan};
+use crate::error::ApiError;
+use crate::pagination::{Page, PageRequest};
+use crate::schema::{areas, goals};
+use crate::validation::{self, FieldReader, LONG_TEXT, SHORT_TEXT};
+
+/// A strategic area of a plan.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = areas, check_for_backend(diesel::pg::Pg))]
+#[schema(example = json!({
+    "id": "0193a3c4-6a00-7c11-9d2e-3f4a5b6c7d8e",
+    "plan_id": "0193a3c4-5b6e-7f00-8a1b-2c3d4e5f6a7b",
+    "position": 2,
+    "title": "Career Building and Recognition",
+    "description": "Help members develop skills throughout their careers.",
+    "created_at": "2026-11-27T12:00:00Z",
+    "updated_at": "2026-11-27T12:00:00Z"
+}))]
+pub struct Area {
+    /// The area's id.
+    pub id: Uuid,
+    /// The plan the area belongs to.
+    pub plan_id: Uuid,
+    /// The area's place in the plan, from 1: "Strategic Area 2" has position 2.
+    pub position: i32,
+    /// The area's name.
+    pub title: String,
+    /// What the area is about.
+    pub description: Option<String>,
+    /// When the area was created.
+    pub created_at: DateTime<Utc>,
+    /// When the area was last changed (including when its position moved).
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The fields of a strategic area a client writes. On create, `title` is required.
+#[derive(Debug, Clone, Insertable, AsChangeset, ToSchema)]
+#[diesel(table_name = areas, treat_none_as_null = true)]
+#[schema(example = json!({
+    "title": "Career Building and Recognition",
+    "description": "Help members develop skills throughout their careers."
+}))]
+pub struct AreaInput {
+    /// The area's place in the plan, from 1 to the number of areas (one more on
+    /// create, where it defaults to the end). The other areas close up or make
+    /// way, so positions stay 1 to n.
+    #[schema(minimum = 1, nullable = false)]
+    #[diesel(skip_insertion, skip_update)]
+    pub position: Option<i32>,
+    /// The area's name; 1 to 200 characters, not blank.
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: String,
+    /// What the area is about; at most 10,000 characters.
+    #[schema(max_length = 10000)]
+    pub description: Option<String>,
+}
+
+impl AreaInput {
+    const WRITABLE: &[&str] = &["position", "title", "description"];
+
+    /// Reads a create body (`current` is `None`) or a merge patch over `current`.
+    pub fn read(body: Value, current: Option<&Area>) -> Result<Self, ApiError> {
+        let mut r = FieldReader::new(body, Self::WRITABLE, &read_only())?;
+        let position = r.if_present("position", validation::integer(1, i64::from(i32::MAX)));
+        let title = r.required(
+            "title",
+            current.map(|c| c.title.clone()),
+            validation::title(SHORT_TEXT),
+        );
+        let description = r.optional(
+            "description",
+            current.map(|c| c.description.clone()),
+            validation::text(LONG_TEXT),
+        );
+        let input = (|| {
+            Some(Self {
+                position,
+                title: title?,
+                description,
+            })
+        })();
+        r.finish(input)
+    }
+}
+
+fn read_only() -> Vec<(&'static str, &'static str)> {
+    let mut fields = validation::SERVER_SET.to_vec();
+    fields.push((
+        "plan_id",
+        "an area belongs to the plan in the URL it was created under",
+    ));
+    fields
+}
+
+/// The position of an area in the list: plan order.
+#[derive(Serialize, Deserialize)]
+struct AreaKey(i32, Uuid);
+
+/// Lists the plan's areas in order.
+pub async fn list(
+    conn: &mut Conn,
+    plan_id: Uuid,
+    page: &PageRequest,
+) -> Result<Page<Area>, ApiError> {
+    plan::get(conn, plan_id).await?;
+    let mut query = areas::table
+        .filter(areas::plan_id.eq(plan_id))
+        .select(Area::as_select())
+        .into_boxed();
+    if let Some(AreaKey(position, id)) = page.after()? {
+        query = query.filter(
+            areas::position
+                .gt(position)
+                .or(areas::position.eq(position).and(areas::id.gt(id))),
+        );
+    }
+    let rows = query
+        .order_by((areas::position, areas::id))
+        .limit(page.fetch_limit())
+        .load(conn)
+        .await?;
+    Ok(page.page(rows, |area| AreaKey(area.position, area.id)))
+}
+
+/// The area with this id.
+pub async fn get(conn: &mut Conn, id: Uuid) -> Result<Area, ApiError> {
+    areas::table
+        .find(id)
+        .select(Area::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("strategic area", id))
+}
+
+/// Finds the area and locks its plan (see [`plan::lock`]); the area as it is then.
+pub async fn get_locking_plan(conn: &mut Conn, id: Uuid) -> Result<Area, ApiError> {
+    let plan_id = get(conn, id).await?.plan_id;
+    plan::lock(conn, plan_id).await?;
+    get(conn, id).await
+}
+
+/// Creates an area in the plan from a create body.
+pub async fn create(conn: &mut Conn, plan_id: Uuid, body: Value) -> Result<Area, ApiError> {
+    let input = AreaInput::read(body, None)?;
+    conn.transaction(async |conn| {
+        plan::lock(conn, plan_id).await?;
+        let siblings = Siblings::AreasOf(plan_id);
+        let position = siblings.insert_at(conn, input.position).await?;
+        let area = diesel::insert_into(areas::table)
+            .values((
+                areas::id.eq(Uuid::now_v7()),
+                areas::plan_id.eq(plan_id),
+                areas::position.eq(position),
+                &input,
+            ))
+            .returning(Area::as_returning())
+            .get_result(conn)
+            .await?;
+        goal::renumber(conn, plan_id).await?;
+        Ok(area)
+    })
+    .await
+}
+
+/// Applies a JSON merge patch to the area; a new position moves the others.
+pub async fn update(conn: &mut Conn, id: Uuid, patch: Value) -> Result<Area, ApiError> {
+    conn.transaction(async |conn| {
+        let current = get_locking_plan(conn, id).await?;
+        let input = AreaInput::read(patch, Some(&current))?;
+        let position = input.position.unwrap_or(current.position);
+        if position != current.position {
+            Siblings::AreasOf(current.plan_id)
+                .move_within(conn, current.position, position)
+                .await?;
+        }
+        let area = diesel::update(areas::table.find(id))
+            .set((
+                &input,
+                areas::position.eq(position),
+                areas::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(Area::as_returning())
+            .get_result(conn)
+            .await?;
+        if position != current.position {
+            goal::renumber(conn, current.plan_id).await?;
+        }
+        Ok(area)
+    })
+    .await
+}
+
+/// Deletes the area; with `cascade`, also its goals and their status updates.
+pub async fn delete(conn: &mut Conn, id: Uuid, cascade: bool) -> Result<(), ApiError> {
+    conn.transaction(async |conn| {
+        let area = get_locking_plan(conn, id).await?;
+        let goal_count: i64 = goals::table
+            .filter(goals::area_id.eq(id))
+            .count()
+            .get_result(conn)
+            .await?;
+        if goal_count > 0 && !cascade {
+            return Err(ApiError::Conflict(format!(
+                "the strategic area still has {goal_count} goal(s); delete them first, or repeat the request with ?cascade=true to delete the area with its goals and their status updates"
+            )));
+        }
+        diesel::delete(areas::table.find(id)).execute(conn).await?;
+        Siblings::AreasOf(area.plan_id)
+            .close_gap(conn, area.position)
+            .await?;
+        goal::renumber(conn, area.plan_id).await?;
+        Ok(())
+    })
+    .await
+}

@@ -1,0 +1,108 @@
+//! Rows, their validation and their queries. Nothing here knows about HTTP: each
+//! function takes a connection and returns data or an [`ApiError`](crate::error::ApiError)
+//! that says what was wrong with the input.
+
+pub mod area;
+pub mod goal;
+pub mod plan;
+pub mod positions;
+pub mod status_update;
+
+/// A status stored as text with a `CHECK` constraint and sent as a snake_case string.
+pub trait TextEnum: Sized + Copy + 'static {
+    /// Every value, in the order they are documented.
+    const VALUES: &'static [&'static str];
+    /// The value written as `text`, or `None` if it is not one of [`Self::VALUES`].
+    fn parse(text: &str) -> Option<Self>;
+    /// The text form, as stored and sent.
+    fn as_str(self) -> &'static str;
+}
+
+/// Declares a [`TextEnum`] with its serde, OpenAPI and diesel (`Text`) mappings.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$variant_meta:meta])* $variant:ident = $text:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash,
+            serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+            diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+        )]
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        pub enum $name {
+            $($(#[$variant_meta])* #[serde(rename = $text)] $variant,)+
+        }
+
+        impl $crate::models::TextEnum for $name {
+            const VALUES: &'static [&'static str] = &[$($text),+];
+
+            fn parse(text: &str) -> Option<Self> {
+                match text {
+                    $($text => Some(Self::$variant),)+
+                    _ => None,
+                }
+            }
+
+            fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text,)+
+                }
+            }
+        }
+
+        impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
+            ) -> diesel::serialize::Result {
+                use std::io::Write as _;
+                out.write_all($crate::models::TextEnum::as_str(*self).as_bytes())?;
+                Ok(diesel::serialize::IsNull::No)
+            }
+        }
+
+        impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
+            fn from_sql(value: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
+                let text = std::str::from_utf8(value.as_bytes())?;
+                <Self as $crate::models::TextEnum>::parse(text)
+                    .ok_or_else(|| format!("unknown {} {text:?}", stringify!($name)).into())
+            }
+        }
+    };
+}
+
+text_enum! {
+    /// Where a plan is in its life.
+    PlanStatus {
+        /// Being written; not yet approved.
+        Draft = "draft",
+        /// Approved and in effect.
+        Active = "active",
+        /// Its period is over and its work is done.
+        Completed = "completed",
+        /// Kept for the record only.
+        Archived = "archived",
+    }
+}
+
+text_enum! {
+    /// How a goal is doing, as its latest status update says.
+    GoalStatus {
+        /// No status update yet.
+        NotStarted = "not_started",
+        /// Progressing as planned.
+        OnTrack = "on_track",
+        /// Progressing, but may miss its date or target.
+        AtRisk = "at_risk",
+        /// Will miss its date or target without a change of course.
+        OffTrack = "off_track",
+        /// Paused on purpose.
+        OnHold = "on_hold",
+        /// Done.
+        Completed = "completed",
+        /// Dropped from the plan's work.
+        Discontinued = "discontinued",
+    }
+}
+
+/// The connection every query function takes.
+pub type Conn = diesel_async::AsyncPgConnection;

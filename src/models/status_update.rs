@@ -1,0 +1,263 @@
+//! Status updates: what staff record about a goal's progress, dated by `as_of`.
+//! Every write here also refreshes the goal's derived status in the same transaction.
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use diesel::{
+    AsChangeset, BoolExpressionMethods, ExpressionMethods, Insertable, OptionalExtension, QueryDsl,
+    Queryable, Selectable, SelectableHelper,
+};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{Conn, GoalStatus, goal};
+use crate::error::ApiError;
+use crate::pagination::{Page, PageRequest};
+use crate::schema::status_updates;
+use crate::validation::{self, FieldReader, LONG_TEXT, SHORT_TEXT};
+
+/// A report on a goal's progress as of a date.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = status_updates, check_for_backend(diesel::pg::Pg))]
+#[schema(example = json!({
+    "id": "0193a3c4-8c00-7e33-9f40-5b6c7d8e9fa0",
+    "goal_id": "0193a3c4-7b12-7d22-8e3f-4a5b6c7d8e9f",
+    "status": "on_track",
+    "progress_percent": 40,
+    "note": "Four of the six blog and webinar opportunities for this year are booked.",
+    "author": "Core staff",
+    "as_of": "2024-03-31",
+    "created_at": "2026-11-27T12:00:00Z",
+    "updated_at": "2026-11-27T12:00:00Z"
+}))]
+pub struct StatusUpdate {
+    /// The status update's id.
+    pub id: Uuid,
+    /// The goal the update reports on.
+    pub goal_id: Uuid,
+    /// How the goal is doing.
+    pub status: GoalStatus,
+    /// How far along the goal is, 0 to 100, if the update says.
+    pub progress_percent: Option<i16>,
+    /// What happened, what is next, what is in the way.
+    pub note: Option<String>,
+    /// Who reported.
+    pub author: Option<String>,
+    /// The date the update speaks for.
+    pub as_of: NaiveDate,
+    /// When the update was recorded.
+    pub created_at: DateTime<Utc>,
+    /// When the update was last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The fields of a status update a client writes. On create, `status` is required
+/// and `as_of` defaults to today (UTC).
+#[derive(Debug, Clone, Insertable, AsChangeset, ToSchema)]
+#[diesel(table_name = status_updates, treat_none_as_null = true)]
+#[schema(example = json!({
+    "status": "on_track",
+    "progress_percent": 40,
+    "note": "Four of the six blog and webinar opportunities for this year are booked.",
+    "author": "Core staff",
+    "as_of": "2024-03-31"
+}))]
+pub struct StatusUpdateInput {
+    /// How the goal is doing.
+    pub status: GoalStatus,
+    /// How far along the goal is, 0 to 100.
+    #[schema(minimum = 0, maximum = 100)]
+    pub progress_percent: Option<i16>,
+    /// What happened, what is next, what is in the way; at most 10,000 characters.
+    #[schema(max_length = 10000)]
+    pub note: Option<String>,
+    /// Who reported; at most 200 characters.
+    #[schema(max_length = 200)]
+    pub author: Option<String>,
+    /// The date the update speaks for; not later than tomorrow (UTC), so that
+    /// every time zone can report for its today. Defaults to today (UTC) on create.
+    #[schema(required = false)]
+    pub as_of: NaiveDate,
+}
+
+impl StatusUpdateInput {
+    const WRITABLE: &[&str] = &["status", "progress_percent", "note", "author", "as_of"];
+
+    /// Reads a create body (`current` is `None`) or a merge patch over `current`.
+    pub fn read(body: Value, current: Option<&StatusUpdate>) -> Result<Self, ApiError> {
+        let mut fields = validation::SERVER_SET.to_vec();
+        fields.push((
+            "goal_id",
+            "a status update belongs to the goal in the URL it was posted to",
+        ));
+        let mut r = FieldReader::new(body, Self::WRITABLE, &fields)?;
+        let status = r.required("status", current.map(|c| c.status), validation::one_of);
+        let progress_percent = r.optional(
+            "progress_percent",
+            current.map(|c| c.progress_percent),
+            validation::integer(0, 100),
+        );
+        let note = r.optional(
+            "note",
+            current.map(|c| c.note.clone()),
+            validation::text(LONG_TEXT),
+        );
+        let author = r.optional(
+            "author",
+            current.map(|c| c.author.clone()),
+            validation::text(SHORT_TEXT),
+        );
+        let today = Utc::now().date_naive();
+        let as_of = r.required(
+            "as_of",
+            Some(current.map_or(today, |c| c.as_of)),
+            validation::date,
+        );
+        let latest_allowed = today + Days::new(1);
+        if r.has("as_of")
+            && let Some(date) = as_of.filter(|date| *date > latest_allowed)
+        {
+            r.reject::<()>(
+                "as_of",
+                format!("must not be later than {latest_allowed}: an update reports on what has happened (got {date})"),
+            );
+        }
+        let input = (|| {
+            Some(Self {
+                status: status?,
+                progress_percent,
+                note,
+                author,
+                as_of: as_of?,
+            })
+        })();
+        r.finish(input)
+    }
+}
+
+/// Filters of the status update list.
+#[derive(Debug, Default)]
+pub struct StatusUpdateFilter {
+    /// Only updates with `as_of` on or after this date.
+    pub as_of_from: Option<NaiveDate>,
+    /// Only updates with `as_of` on or before this date.
+    pub as_of_to: Option<NaiveDate>,
+}
+
+/// The position of an update in the list: newest first.
+#[derive(Serialize, Deserialize)]
+struct UpdateKey(NaiveDate, DateTime<Utc>, Uuid);
+
+/// Lists the goal's status updates, newest first (by `as_of`, then `created_at`).
+pub async fn list(
+    conn: &mut Conn,
+    goal_id: Uuid,
+    filter: &StatusUpdateFilter,
+    page: &PageRequest,
+) -> Result<Page<StatusUpdate>, ApiError> {
+    goal::get(conn, goal_id).await?;
+    let mut query = status_updates::table
+        .filter(status_updates::goal_id.eq(goal_id))
+        .select(StatusUpdate::as_select())
+        .into_boxed();
+    if let Some(from) = filter.as_of_from {
+        query = query.filter(status_updates::as_of.ge(from));
+    }
+    if let Some(to) = filter.as_of_to {
+        query = query.filter(status_updates::as_of.le(to));
+    }
+    if let Some(UpdateKey(as_of, created_at, id)) = page.after()? {
+        query = query.filter(
+            status_updates::as_of
+                .lt(as_of)
+                .or(status_updates::as_of.eq(as_of).and(
+                    status_updates::created_at
+                        .lt(created_at)
+                        .or(status_updates::created_at
+                            .eq(created_at)
+                            .and(status_updates::id.lt(id))),
+                )),
+        );
+    }
+    let rows = query
+        .order_by((
+            status_updates::as_of.desc(),
+            status_updates::created_at.desc(),
+            status_updates::id.desc(),
+        ))
+        .limit(page.fetch_limit())
+        .load(conn)
+        .await?;
+    Ok(page.page(rows, |update| {
+        UpdateKey(update.as_of, update.created_at, update.id)
+    }))
+}
+
+/// The status update with this id.
+pub async fn get(conn: &mut Conn, id: Uuid) -> Result<StatusUpdate, ApiError> {
+    status_updates::table
+        .find(id)
+        .select(StatusUpdate::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("status update", id))
+}
+
+/// Records a status update on the goal and makes it the goal's status if it is the latest.
+pub async fn create(conn: &mut Conn, goal_id: Uuid, body: Value) -> Result<StatusUpdate, ApiError> {
+    let input = StatusUpdateInput::read(body, None)?;
+    conn.transaction(async |conn| {
+        goal::lock(conn, goal_id).await?;
+        let update = diesel::insert_into(status_updates::table)
+            .values((
+                status_updates::id.eq(Uuid::now_v7()),
+                status_updates::goal_id.eq(goal_id),
+                &input,
+            ))
+            .returning(StatusUpdate::as_returning())
+            .get_result(conn)
+            .await?;
+        goal::refresh_status(conn, goal_id).await?;
+        Ok(update)
+    })
+    .await
+}
+
+/// Applies a JSON merge patch to the status update, and refreshes its goal's status.
+pub async fn update(conn: &mut Conn, id: Uuid, patch: Value) -> Result<StatusUpdate, ApiError> {
+    conn.transaction(async |conn| {
+        let current = lock_with_goal(conn, id).await?;
+        let input = StatusUpdateInput::read(patch, Some(&current))?;
+        let update = diesel::update(status_updates::table.find(id))
+            .set((&input, status_updates::updated_at.eq(diesel::dsl::now)))
+            .returning(StatusUpdate::as_returning())
+            .get_result(conn)
+            .await?;
+        goal::refresh_status(conn, current.goal_id).await?;
+        Ok(update)
+    })
+    .await
+}
+
+/// Deletes the status update; the goal falls back to its previous latest update.
+pub async fn delete(conn: &mut Conn, id: Uuid) -> Result<(), ApiError> {
+    conn.transaction(async |conn| {
+        let current = lock_with_goal(conn, id).await?;
+        diesel::delete(status_updates::table.find(id))
+            .execute(conn)
+            .await?;
+        goal::refresh_status(conn, current.goal_id).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// The status update, after locking its goal (see [`goal::refresh_status`]).
+async fn lock_with_goal(conn: &mut Conn, id: Uuid) -> Result<StatusUpdate, ApiError> {
+    let goal_id = get(conn, id).await?.goal_id;
+    goal::lock(conn, goal_id).await?;
+    get(conn, id).await
+}

@@ -1,0 +1,73 @@
+// The diesel view of `migrations/`. Kept by hand in `diesel print-schema` form;
+// `tests/migrations.rs` checks every column here against the migrated database.
+
+diesel::table! {
+    plans (id) {
+        id -> Uuid,
+        title -> Text,
+        summary -> Nullable<Text>,
+        value_proposition -> Nullable<Text>,
+        period_start -> Date,
+        period_end -> Date,
+        status -> Text,
+        approved_by -> Nullable<Text>,
+        approved_on -> Nullable<Date>,
+        predecessor_plan_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    areas (id) {
+        id -> Uuid,
+        plan_id -> Uuid,
+        position -> Int4,
+        title -> Text,
+        description -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    goals (id) {
+        id -> Uuid,
+        plan_id -> Uuid,
+        area_id -> Uuid,
+        parent_goal_id -> Nullable<Uuid>,
+        position -> Int4,
+        custom_code -> Nullable<Text>,
+        code -> Text,
+        sort_key -> Array<Int4>,
+        title -> Text,
+        description -> Nullable<Text>,
+        owner -> Nullable<Text>,
+        start_date -> Nullable<Date>,
+        due_date -> Nullable<Date>,
+        status -> Text,
+        progress_percent -> Nullable<Int2>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    status_updates (id) {
+        id -> Uuid,
+        goal_id -> Uuid,
+        status -> Text,
+        progress_percent -> Nullable<Int2>,
+        note -> Nullable<Text>,
+        author -> Nullable<Text>,
+        as_of -> Date,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(areas -> plans (plan_id));
+diesel::joinable!(goals -> areas (area_id));
+diesel::joinable!(status_updates -> goals (goal_id));
+
+diesel::allow_tables_to_appear_in_same_query!(plans, areas, goals, status_updates);

@@ -1,0 +1,47 @@
+//! Builds the app and starts the server on a listener the caller bound, so tests
+//! can listen on port 0.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer, web};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
+
+use crate::api::service::OpenApiJson;
+use crate::api::{self, extract, fallback};
+use crate::config::Config;
+use crate::db::Pool;
+use crate::openapi;
+use crate::request_log::request_log;
+
+/// Starts serving on `listener`; the returned server runs until stopped.
+pub fn run(listener: TcpListener, config: &Config, pool: Pool) -> std::io::Result<Server> {
+    let document = openapi::document();
+    let known_paths = web::Data::new(fallback::KnownPaths::from_document(&document));
+    let document_json = web::Data::new(OpenApiJson(openapi::to_json(&document)));
+    let pool = web::Data::new(pool);
+    let body_limit = config.body_limit_bytes;
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .into_utoipa_app()
+            .configure(api::routes)
+            .into_app()
+            .service(
+                SwaggerUi::new("/docs/{_:.*}").config(SwaggerConfig::new(["/api/v1/openapi.json"])),
+            )
+            .default_service(web::to(fallback::no_route))
+            .app_data(pool.clone())
+            .app_data(document_json.clone())
+            .app_data(known_paths.clone())
+            .app_data(extract::json_config(body_limit))
+            .app_data(extract::path_config())
+            .wrap(Compress::default())
+            .wrap(from_fn(request_log))
+    });
+    if let Some(workers) = config.workers {
+        server = server.workers(workers);
+    }
+    Ok(server.listen(listener)?.run())
+}

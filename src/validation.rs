@@ -1,0 +1,219 @@
+//! Reading a JSON request body field by field, so that one answer names every bad
+//! field and the rule it breaks, not just the first one a deserializer trips on.
+//!
+//! The same reading serves create (`current` is `None`: required fields must be
+//! present) and JSON merge patch (`current` is the stored resource: an absent field
+//! keeps its value, `null` clears a nullable one).
+
+use chrono::NaiveDate;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::error::{ApiError, FieldError};
+
+/// Longest single-line text (names, owners, authors), in characters.
+pub const SHORT_TEXT: usize = 200;
+/// Longest multi-paragraph text (descriptions, notes), in characters.
+pub const LONG_TEXT: usize = 10_000;
+
+/// A rule that turns one JSON value into a typed value, or says what is wrong.
+pub trait Rule<T>: Fn(&Value) -> Result<T, String> {}
+impl<T, F: Fn(&Value) -> Result<T, String>> Rule<T> for F {}
+
+/// The fields of one JSON object body, read one at a time; collects every problem.
+pub struct FieldReader {
+    fields: Map<String, Value>,
+    errors: Vec<FieldError>,
+}
+
+impl FieldReader {
+    /// Starts reading `body`, which must be an object whose keys are all in `writable`.
+    /// `read_only` names fields a client sees in responses but cannot set, with the reason.
+    pub fn new(
+        body: Value,
+        writable: &[&str],
+        read_only: &[(&str, &str)],
+    ) -> Result<Self, ApiError> {
+        let Value::Object(fields) = body else {
+            return Err(ApiError::invalid(
+                "",
+                format!(
+                    "the body must be a JSON object, not {}",
+                    json_type_name(&body)
+                ),
+            ));
+        };
+        let mut errors = Vec::new();
+        for key in fields.keys() {
+            if writable.contains(&key.as_str()) {
+                continue;
+            }
+            let message = match read_only.iter().find(|(name, _)| name == key) {
+                Some((_, why)) => format!("cannot be set: {why}"),
+                None => format!(
+                    "is not a field of this resource; the fields are {}",
+                    writable.join(", ")
+                ),
+            };
+            errors.push(FieldError::new(key.clone(), message));
+        }
+        Ok(Self { fields, errors })
+    }
+
+    /// A field that always has a value: the body's, else `current` (PATCH), else it is missing.
+    pub fn required<T>(&mut self, name: &str, current: Option<T>, rule: impl Rule<T>) -> Option<T> {
+        match self.fields.get(name) {
+            None if current.is_some() => current,
+            None => self.reject(name, "is required".to_owned()),
+            Some(Value::Null) => self.reject(name, "must not be null".to_owned()),
+            Some(value) => self.apply(name, value.clone(), rule),
+        }
+    }
+
+    /// A field that may be null: the body's value (`null` clears it), else `current`.
+    pub fn optional<T>(
+        &mut self,
+        name: &str,
+        current: Option<Option<T>>,
+        rule: impl Rule<T>,
+    ) -> Option<T> {
+        match self.fields.get(name) {
+            None => current.flatten(),
+            Some(Value::Null) => None,
+            Some(value) => self.apply(name, value.clone(), rule),
+        }
+    }
+
+    /// A field that may be left out but not set to null: the body's value, if any.
+    pub fn if_present<T>(&mut self, name: &str, rule: impl Rule<T>) -> Option<T> {
+        match self.fields.get(name) {
+            None => None,
+            Some(Value::Null) => {
+                self.reject(name, "must not be null; leave it out instead".to_owned())
+            }
+            Some(value) => self.apply(name, value.clone(), rule),
+        }
+    }
+
+    /// Whether the body sets `name` at all (to a value or to null).
+    pub fn has(&self, name: &str) -> bool {
+        self.fields.contains_key(name)
+    }
+
+    /// Records a rule that spans fields (dates in order) or needs the database.
+    pub fn reject<T>(&mut self, field: &str, message: String) -> Option<T> {
+        self.errors.push(FieldError::new(field, message));
+        None
+    }
+
+    /// The read value, or a 422 naming every problem found.
+    pub fn finish<T>(self, value: Option<T>) -> Result<T, ApiError> {
+        match value {
+            Some(value) if self.errors.is_empty() => Ok(value),
+            _ => Err(ApiError::Invalid(self.errors)),
+        }
+    }
+
+    fn apply<T>(&mut self, name: &str, value: Value, rule: impl Rule<T>) -> Option<T> {
+        rule(&value).map_or_else(|message| self.reject(name, message), Some)
+    }
+}
+
+fn json_type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn string(value: &Value) -> Result<&str, String> {
+    match value {
+        Value::String(text) if text.contains('\0') => {
+            Err("must not contain NUL characters (\\u0000)".to_owned())
+        }
+        Value::String(text) => Ok(text),
+        other => Err(format!("must be a string, not {}", json_type_name(other))),
+    }
+}
+
+/// Text of at most `max` characters.
+pub fn text(max: usize) -> impl Rule<String> {
+    move |value| {
+        let text = string(value)?;
+        let length = text.chars().count();
+        if length > max {
+            return Err(format!(
+                "must be at most {max} characters long (it is {length})"
+            ));
+        }
+        Ok(text.to_owned())
+    }
+}
+
+/// Text of at most `max` characters that is not blank: a title or a name.
+pub fn title(max: usize) -> impl Rule<String> {
+    let text = text(max);
+    move |value| {
+        let title = text(value)?;
+        if title.trim().is_empty() {
+            return Err("must not be empty or only spaces".to_owned());
+        }
+        Ok(title)
+    }
+}
+
+/// A calendar date written `YYYY-MM-DD`.
+pub fn date(value: &Value) -> Result<NaiveDate, String> {
+    let text = string(value)?;
+    let parsed = (text.len() == 10)
+        .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+        .flatten();
+    parsed.ok_or_else(|| {
+        format!("must be a date written YYYY-MM-DD, such as 2025-06-30 (got {text:?})")
+    })
+}
+
+/// The id of another resource.
+pub fn id(value: &Value) -> Result<Uuid, String> {
+    let text = string(value)?;
+    Uuid::try_parse(text).map_err(|_| format!("must be a UUID (got {text:?})"))
+}
+
+/// A whole number from `min` to `max`, inclusive.
+pub fn integer<T: TryFrom<i64>>(min: i64, max: i64) -> impl Rule<T> {
+    move |value| {
+        value
+            .as_i64()
+            .filter(|number| (min..=max).contains(number))
+            .and_then(|number| T::try_from(number).ok())
+            .ok_or_else(|| format!("must be a whole number from {min} to {max} (got {value})"))
+    }
+}
+
+/// One of the values of a text enumeration such as a status.
+pub fn one_of<T: crate::models::TextEnum>(value: &Value) -> Result<T, String> {
+    let text = string(value)?;
+    T::parse(text).ok_or_else(|| format!("must be one of {} (got {text:?})", T::VALUES.join(", ")))
+}
+
+/// Fields every resource shows but no client sets.
+pub const SERVER_SET: &[(&str, &str)] = &[
+    ("id", "ids are assigned by the server"),
+    (
+        "created_at",
+        "the server records when a resource was created",
+    ),
+    (
+        "updated_at",
+        "the server records when a resource was last changed",
+    ),
+];
+
+/// A position among siblings: from 1 to `max` (the count, or one more for a new item).
+pub fn position(max: i64) -> impl Rule<i32> {
+    integer(1, max.max(1))
+}
