@@ -14,6 +14,9 @@ use crate::config::Config;
 /// The migrations under `migrations/`, built into the binary.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
+/// The advisory lock key held while migrating ("strateg" in ASCII).
+const MIGRATION_LOCK: i64 = 0x73_74_72_61_74_65_67;
+
 /// The pool every request takes its connection from.
 pub type Pool = diesel_async::pooled_connection::deadpool::Pool<AsyncPgConnection>;
 /// Why no connection could be had: the database is down or every connection is busy.
@@ -46,6 +49,8 @@ pub fn pool(config: &Config) -> Pool {
 pub fn prepare(database_url: &str) -> Result<(), SetupError> {
     create_database_if_missing(database_url)?;
     let mut conn = SetupConnection::establish(database_url)?;
+    // Instances starting together take turns; the lock ends with the connection.
+    diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).execute(&mut conn)?;
     let applied = conn.run_pending_migrations(MIGRATIONS)?;
     for version in applied {
         log::info!("applied migration {version}");
@@ -87,16 +92,31 @@ pub fn create_database_if_missing(database_url: &str) -> Result<(), SetupError> 
     }
 }
 
-/// Splits `postgres://user@host:port/name?options` into the URL of the server's
-/// `postgres` database and `name`.
-pub fn split_database_url(database_url: &str) -> Option<(String, String)> {
+/// The same URL naming database `name` instead: `postgres://user@host:port/name?options`.
+pub fn with_database_name(database_url: &str, name: &str) -> Option<String> {
+    let range = database_name_range(database_url)?;
+    Some(format!(
+        "{}{name}{}",
+        &database_url[..range.start],
+        &database_url[range.end..]
+    ))
+}
+
+/// Splits a database URL into the URL of the server's `postgres` database and the
+/// name of the database it names.
+fn split_database_url(database_url: &str) -> Option<(String, String)> {
+    let name = &database_url[database_name_range(database_url)?];
+    Some((
+        with_database_name(database_url, "postgres")?,
+        name.to_owned(),
+    ))
+}
+
+fn database_name_range(database_url: &str) -> Option<std::ops::Range<usize>> {
     let authority_start = database_url.find("://")? + 3;
-    let path_start = authority_start + database_url[authority_start..].find('/')?;
-    let rest = &database_url[path_start + 1..];
-    let (name, options) = rest.split_at(rest.find('?').unwrap_or(rest.len()));
-    if name.is_empty() {
-        return None;
-    }
-    let server_url = format!("{}/postgres{options}", &database_url[..path_start]);
-    Some((server_url, name.to_owned()))
+    let start = authority_start + database_url[authority_start..].find('/')? + 1;
+    let end = database_url[start..]
+        .find('?')
+        .map_or(database_url.len(), |at| start + at);
+    (end > start).then_some(start..end)
 }

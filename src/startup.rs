@@ -4,8 +4,9 @@
 use std::net::TcpListener;
 
 use actix_web::dev::Server;
+use actix_web::http::header;
 use actix_web::middleware::{Compress, from_fn};
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, HttpResponse, HttpServer, web};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
@@ -31,6 +32,7 @@ pub fn run(listener: TcpListener, config: &Config, pool: Pool) -> std::io::Resul
             .service(
                 SwaggerUi::new("/docs/{_:.*}").config(SwaggerConfig::new(["/api/v1/openapi.json"])),
             )
+            .route("/docs", web::get().to(redirect_to_docs))
             .default_service(web::to(fallback::no_route))
             .app_data(pool.clone())
             .app_data(document_json.clone())
@@ -44,4 +46,11 @@ pub fn run(listener: TcpListener, config: &Config, pool: Pool) -> std::io::Resul
         server = server.workers(workers);
     }
     Ok(server.listen(listener)?.run())
+}
+
+/// `/docs` is what people type; Swagger UI lives at `/docs/`.
+async fn redirect_to_docs() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header((header::LOCATION, "/docs/"))
+        .finish()
 }
