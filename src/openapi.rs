@@ -4,7 +4,7 @@
 
 use actix_web::App;
 use utoipa::openapi::path::{HttpMethod, Operation, ParameterIn};
-use utoipa::openapi::schema::Schema;
+use utoipa::openapi::schema::{AdditionalProperties, Schema};
 use utoipa::openapi::{
     ContentBuilder, HeaderBuilder, OpenApi as Document, Ref, RefOr, ResponseBuilder,
 };
@@ -50,7 +50,23 @@ pub fn document() -> Document {
         .split_for_parts();
     let mut document = document;
     ErrorResponses.modify(&mut document);
+    refuse_unknown_fields(&mut document);
     document
+}
+
+/// Request bodies refuse fields they do not know (a typo in a script is a 422,
+/// never silently ignored), so their schemas say `additionalProperties: false`.
+fn refuse_unknown_fields(document: &mut Document) {
+    let Some(components) = document.components.as_mut() else {
+        return;
+    };
+    for (name, schema) in components.schemas.iter_mut() {
+        if let RefOr::T(Schema::Object(object)) = schema
+            && (name.ends_with("Input") || name.ends_with("Patch"))
+        {
+            object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+        }
+    }
 }
 
 /// The document as served: pretty JSON with a final newline, like the committed copy.

@@ -280,12 +280,7 @@ async fn a_plan_with_areas_is_deleted_only_with_cascade() {
     let path = format!("/api/v1/plans/{plan_id}");
 
     let problem = app.delete(&path).await.problem(409);
-    assert!(
-        problem["detail"]
-            .as_str()
-            .expect("detail")
-            .contains("cascade=true")
-    );
+    assert!(common::detail(&problem).contains("cascade=true"));
     app.get(&path).await.expect(200);
 
     app.delete(&format!("{path}?cascade=true"))
@@ -309,12 +304,7 @@ async fn an_empty_plan_is_deleted_and_then_gone() {
     app.delete(&path).await.expect(204);
 
     let problem = app.get(&path).await.problem(404);
-    assert!(
-        problem["detail"]
-            .as_str()
-            .expect("detail")
-            .contains(&id_of(&plan))
-    );
+    assert!(common::detail(&problem).contains(&id_of(&plan)));
     app.delete(&path).await.problem(404);
     app.patch(&path, json!({"title": "Again"}))
         .await

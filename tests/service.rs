@@ -81,12 +81,7 @@ async fn an_unknown_route_is_a_404_problem() {
 
     let problem = app.get("/api/v1/strategies").await.problem(404);
 
-    assert!(
-        problem["detail"]
-            .as_str()
-            .expect("detail")
-            .contains("/api/v1/strategies")
-    );
+    assert!(common::detail(&problem).contains("/api/v1/strategies"));
 }
 
 #[actix_web::test]
@@ -113,7 +108,7 @@ async fn an_id_that_is_not_a_uuid_is_a_404_problem() {
 
     let problem = app.get("/api/v1/goals/42").await.problem(404);
 
-    assert!(problem["detail"].as_str().expect("detail").contains("UUID"));
+    assert!(common::detail(&problem).contains("UUID"));
 }
 
 #[actix_web::test]
@@ -130,13 +125,7 @@ async fn malformed_json_is_a_400_problem_that_says_where() {
         .await
         .problem(400);
 
-    assert!(
-        problem["detail"]
-            .as_str()
-            .expect("detail")
-            .contains("line 1"),
-        "{problem}"
-    );
+    assert!(common::detail(&problem).contains("line 1"), "{problem}");
 }
 
 #[actix_web::test]
@@ -153,12 +142,7 @@ async fn an_empty_body_is_a_400_problem() {
         .await
         .problem(400);
 
-    assert!(
-        problem["detail"]
-            .as_str()
-            .expect("detail")
-            .contains("empty")
-    );
+    assert!(common::detail(&problem).contains("empty"));
 }
 
 #[actix_web::test]
@@ -187,12 +171,7 @@ async fn a_body_sent_without_the_json_content_type_is_a_415_problem() {
             .await
             .problem(415);
 
-        assert!(
-            problem["detail"]
-                .as_str()
-                .expect("detail")
-                .contains("application/json")
-        );
+        assert!(common::detail(&problem).contains("application/json"));
     }
 }
 

@@ -171,7 +171,7 @@ pub async fn create(conn: &mut Conn, plan_id: Uuid, body: Value) -> Result<Area,
             .returning(Area::as_returning())
             .get_result(conn)
             .await?;
-        goal::renumber(conn, plan_id).await?;
+        goal::renumber(conn, plan_id, None).await?;
         Ok(area)
     })
     .await
@@ -198,7 +198,7 @@ pub async fn update(conn: &mut Conn, id: Uuid, patch: Value) -> Result<Area, Api
             .get_result(conn)
             .await?;
         if position != current.position {
-            goal::renumber(conn, current.plan_id).await?;
+            goal::renumber(conn, current.plan_id, None).await?;
         }
         Ok(area)
     })
@@ -223,7 +223,7 @@ pub async fn delete(conn: &mut Conn, id: Uuid, cascade: bool) -> Result<(), ApiE
         Siblings::AreasOf(area.plan_id)
             .close_gap(conn, area.position)
             .await?;
-        goal::renumber(conn, area.plan_id).await?;
+        goal::renumber(conn, area.plan_id, None).await?;
         Ok(())
     })
     .await

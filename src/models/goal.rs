@@ -354,7 +354,7 @@ pub async fn create(conn: &mut Conn, area_id: Uuid, body: Value) -> Result<Goal,
             ))
             .execute(conn)
             .await?;
-        renumber(conn, area.plan_id).await?;
+        renumber(conn, area.plan_id, input.code.as_deref()).await?;
         get(conn, id).await
     })
     .await
@@ -394,7 +394,11 @@ pub async fn update(conn: &mut Conn, id: Uuid, patch: Value) -> Result<Goal, Api
             ))
             .execute(conn)
             .await?;
-        renumber(conn, goal.plan_id).await?;
+        let new_code = input
+            .code
+            .as_deref()
+            .filter(|_| input.code != current.custom_code);
+        renumber(conn, goal.plan_id, new_code).await?;
         get(conn, id).await
     })
     .await
@@ -426,7 +430,7 @@ pub async fn delete(conn: &mut Conn, id: Uuid, cascade: bool) -> Result<(), ApiE
         }
         .close_gap(conn, goal.position)
         .await?;
-        renumber(conn, goal.plan_id).await?;
+        renumber(conn, goal.plan_id, None).await?;
         Ok(())
     })
     .await
@@ -494,7 +498,15 @@ struct Descendant {
 /// Recomputes every goal's derived code and plan order in the plan after a change
 /// of structure (a goal or area added, moved or removed, or a custom code changed).
 /// Touches only the rows whose values change.
-pub async fn renumber(conn: &mut Conn, plan_id: Uuid) -> Result<(), ApiError> {
+///
+/// Two goals of an area must not end up with one code (a custom one equal to one
+/// derived from positions): that is a 422 on `code` when `requested_code` is the
+/// code the request sets, else a 409, since the request itself was fine.
+pub async fn renumber(
+    conn: &mut Conn,
+    plan_id: Uuid,
+    requested_code: Option<&str>,
+) -> Result<(), ApiError> {
     diesel::sql_query(
         "WITH RECURSIVE tree(id, code, sort_key) AS ( \
              SELECT g.id, COALESCE(g.custom_code, g.position::text), ARRAY[a.position, g.position] \
@@ -512,7 +524,24 @@ pub async fn renumber(conn: &mut Conn, plan_id: Uuid) -> Result<(), ApiError> {
     .bind::<diesel::sql_types::Uuid, _>(plan_id)
     .execute(conn)
     .await?;
-    Ok(())
+    let shared_code: Option<String> = goals::table
+        .filter(goals::plan_id.eq(plan_id))
+        .group_by((goals::area_id, goals::code))
+        .having(diesel::dsl::count_star().gt(1))
+        .select(goals::code)
+        .first(conn)
+        .await
+        .optional()?;
+    match shared_code {
+        None => Ok(()),
+        Some(code) if requested_code == Some(code.as_str()) => Err(ApiError::invalid(
+            "code",
+            format!("\"{code}\" is already the code of another goal in this area"),
+        )),
+        Some(code) => Err(ApiError::Conflict(format!(
+            "after this change two goals of one area would both be numbered \"{code}\": one by a custom code, one by its position; change or clear that custom code first (PATCH the goal with \"code\": null)"
+        ))),
+    }
 }
 
 /// Sets the goal's status and progress to those of its latest status update (by

@@ -401,6 +401,16 @@ pub fn error_message(problem: &Value, field: &str) -> String {
         .to_owned()
 }
 
+/// The address of a goal.
+pub fn goal_path(goal: &Value) -> String {
+    format!("/api/v1/goals/{}", id_of(goal))
+}
+
+/// The `detail` of a problem document.
+pub fn detail(problem: &Value) -> &str {
+    problem["detail"].as_str().expect("a detail")
+}
+
 pub fn id_of(resource: &Value) -> String {
     resource["id"].as_str().expect("an id").to_owned()
 }
