@@ -212,8 +212,3 @@ pub const SERVER_SET: &[(&str, &str)] = &[
         "the server records when a resource was last changed",
     ),
 ];
-
-/// A position among siblings: from 1 to `max` (the count, or one more for a new item).
-pub fn position(max: i64) -> impl Rule<i32> {
-    integer(1, max.max(1))
-}

@@ -118,5 +118,5 @@ macro_rules! list_body {
 }
 use list_body;
 
-/// Path data every handler shares.
+/// The connection pool, as every handler receives it.
 type Db = web::Data<Pool>;
