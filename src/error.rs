@@ -77,6 +77,8 @@ pub enum ApiError {
     Invalid(Vec<FieldError>),
     /// No such resource or route.
     NotFound(String),
+    /// An id in the body names no resource.
+    UnknownReference(FieldError),
     /// The path exists but not with this method; carries the methods it has.
     MethodNotAllowed(Vec<String>),
     /// The request conflicts with the current state, e.g. deleting a resource that has children.
@@ -102,6 +104,11 @@ impl ApiError {
         }
     }
 
+    /// A 404 for an id in the body that names no resource.
+    pub fn unknown_reference(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::UnknownReference(FieldError::new(field, message))
+    }
+
     /// A 404 for a resource kind (`plan`, `goal`, ...) and the id that was asked for.
     pub fn not_found(kind: &str, id: impl std::fmt::Display) -> Self {
         Self::NotFound(format!("no {kind} has the id {id}"))
@@ -115,7 +122,7 @@ impl ApiError {
             }
             Self::PayloadTooLarge(_) => ("payload-too-large", "The request body is too large"),
             Self::Invalid(_) => ("validation-failed", "The request body breaks a rule"),
-            Self::NotFound(_) => ("not-found", "Not found"),
+            Self::NotFound(_) | Self::UnknownReference(_) => ("not-found", "Not found"),
             Self::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
             Self::Conflict(_) => ("conflict", "The request conflicts with the current state"),
             Self::Unavailable(_) => (
@@ -141,6 +148,10 @@ impl ApiError {
                 };
                 (detail, Some(errors.clone()))
             }
+            Self::UnknownReference(error) => (
+                format!("{} {}", error.field, error.message),
+                Some(vec![error.clone()]),
+            ),
             Self::UnsupportedMediaType(detail)
             | Self::NotFound(detail)
             | Self::Conflict(detail) => (detail.clone(), None),
@@ -189,7 +200,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::NotFound(_) | Self::UnknownReference(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -183,11 +183,17 @@ pub fn id(value: &Value) -> Result<Uuid, String> {
     Uuid::try_parse(text).map_err(|_| format!("must be a UUID (got {text:?})"))
 }
 
-/// A whole number from `min` to `max`, inclusive.
+/// A whole number from `min` to `max`, inclusive. JSON does not tell `3` from
+/// `3.0`, so neither do we.
 pub fn integer<T: TryFrom<i64>>(min: i64, max: i64) -> impl Rule<T> {
     move |value| {
-        value
-            .as_i64()
+        let whole = value.as_i64().or_else(|| {
+            value
+                .as_f64()
+                .filter(|number| number.fract() == 0.0 && number.abs() < 2f64.powi(53))
+                .map(|number| number as i64)
+        });
+        whole
             .filter(|number| (min..=max).contains(number))
             .and_then(|number| T::try_from(number).ok())
             .ok_or_else(|| format!("must be a whole number from {min} to {max} (got {value})"))

@@ -65,7 +65,11 @@ async fn order_after_creating_at(position: i32) -> Vec<String> {
     let location = reply.header("location");
     let created = reply.created();
     assert_eq!(location, Some(area_path(&id_of(&created))));
-    assert_eq!(created["position"], position);
+    assert_eq!(
+        created["position"],
+        position.min(3),
+        "a position past the end is the end"
+    );
     area_titles(&app, &plan_id).await
 }
 
@@ -75,7 +79,11 @@ async fn order_after_moving(from: usize, to: i32) -> Vec<String> {
     let (plan_id, ids) = plan_with_areas(&app, &["A", "B", "C", "D"]).await;
     let (path, body) = (area_path(&ids[from - 1]), json!({ "position": to }));
     let moved = app.patch(&path, body).await.expect(200);
-    assert_eq!(moved["position"], to);
+    assert_eq!(
+        moved["position"],
+        to.min(4),
+        "a position past the end is the end"
+    );
     area_titles(&app, &plan_id).await
 }
 
@@ -110,11 +118,18 @@ async fn an_area_created_one_past_the_last_position_is_appended() {
 }
 
 #[actix_web::test]
-async fn a_new_area_cannot_go_further_than_one_past_the_last_position() {
+async fn an_area_created_past_the_end_goes_at_the_end() {
+    let order = order_after_creating_at(9).await;
+
+    assert_eq!(order, ["Advocacy", "Careers", "Outreach"]);
+}
+
+#[actix_web::test]
+async fn a_new_area_position_must_be_a_whole_number_from_one() {
     let app = TestApp::spawn().await;
     let (plan_id, _) = plan_with_areas(&app, &["Advocacy", "Careers"]).await;
 
-    for position in [json!(0), json!(4), json!(-1), Value::Null] {
+    for position in [json!(0), json!(1.5), json!(-1), Value::Null] {
         let problem = outreach_at(&app, &plan_id, position).await.problem(422);
         assert_eq!(error_fields(&problem), ["position"]);
     }
@@ -133,11 +148,16 @@ async fn moving_an_area_down_makes_the_others_close_up() {
 }
 
 #[actix_web::test]
-async fn an_area_cannot_move_past_the_last_position_or_to_zero_or_null() {
+async fn an_area_moved_past_the_end_goes_to_the_end() {
+    assert_eq!(order_after_moving(2, 99).await, ["A", "C", "D", "B"]);
+}
+
+#[actix_web::test]
+async fn an_area_cannot_move_to_zero_or_null_or_a_string() {
     let app = TestApp::spawn().await;
     let (plan_id, ids) = plan_with_areas(&app, &["A", "B", "C"]).await;
 
-    for position in [json!(4), json!(0), Value::Null, json!("2")] {
+    for position in [json!(0), Value::Null, json!("2")] {
         refused_patch(&app, &ids[0], json!({ "position": position }), "position").await;
     }
 

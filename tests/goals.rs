@@ -268,7 +268,6 @@ async fn a_create_body_breaking_a_rule_is_refused_naming_the_field() {
         (json!({ "title": "T", "code": "a b" }), "code"),
         (json!({ "title": "T", "position": 0 }), "position"),
         (json!({ "title": "T", "position": null }), "position"),
-        (parent(UNKNOWN_ID), "parent_goal_id"),
         (parent("not-a-uuid"), "parent_goal_id"),
         (dates, "due_date"),
     ];
@@ -276,6 +275,8 @@ async fn a_create_body_breaking_a_rule_is_refused_naming_the_field() {
     for (body, field) in cases {
         assert_eq!(area.create_refused(body.clone()).await, [field], "{body}");
     }
+    let unknown_parent = area.post(parent(UNKNOWN_ID)).await.problem(404);
+    assert_eq!(error_fields(&unknown_parent), ["parent_goal_id"]);
     assert_eq!(area.outline("").await, Vec::<String>::new());
     let longest = json!({ "title": "é".repeat(500), "code": "x-1.b_2" });
     area.create(longest).await;
@@ -363,34 +364,37 @@ async fn a_goal_cannot_be_moved_under_itself_or_its_own_sub_goals() {
 }
 
 #[actix_web::test]
-async fn a_create_position_past_the_end_is_refused() {
+async fn a_goal_created_past_the_end_goes_at_the_end() {
     let area = Area::new().await;
     area.goals(["A", "B"]).await;
 
-    let body = json!({ "title": "T", "position": 4 });
-    let past_the_end = area.create_refused(body).await;
+    let past_the_end = area.create(json!({ "title": "C", "position": 40 })).await;
 
-    assert_eq!(past_the_end, ["position"]);
-    let at_the_end = area.create(json!({ "title": "C", "position": 3 })).await;
-    assert_eq!(at_the_end["code"], "3");
+    assert_eq!(past_the_end["position"], 3);
+    assert_eq!(area.outline("").await, ["1 A", "2 B", "3 C"]);
 }
 
 #[actix_web::test]
-async fn a_move_to_position_zero_or_past_the_end_is_refused_and_moves_nothing() {
+async fn a_goal_moved_past_the_end_goes_to_the_end() {
     let area = Area::new().await;
     let [a, b, _] = area.goals(["A", "B", "C"]).await;
-    let past_new_end = json!({ "parent_goal_id": b["id"], "position": 2 });
 
-    let cases = [
-        json!({ "position": 0 }),
-        json!({ "position": 4 }),
-        past_new_end,
-    ];
+    area.patch(&a, json!({ "position": 9 })).await.expect(200);
+    let under_b = json!({ "parent_goal_id": b["id"], "position": 2 });
+    let moved = area.patch(&a, under_b).await.expect(200);
 
-    for body in cases {
-        let fields = area.patch_refused(&a, body.clone()).await;
-        assert_eq!(fields, ["position"], "{body}");
-    }
+    assert_eq!(moved["code"], "1.1");
+    assert_eq!(area.outline("").await, ["1 B", "1.1 A", "2 C"]);
+}
+
+#[actix_web::test]
+async fn a_move_to_position_zero_is_refused_and_moves_nothing() {
+    let area = Area::new().await;
+    let [a, _, _] = area.goals(["A", "B", "C"]).await;
+
+    let fields = area.patch_refused(&a, json!({ "position": 0 })).await;
+
+    assert_eq!(fields, ["position"]);
     assert_eq!(area.outline("").await, ["1 A", "2 B", "3 C"]);
 }
 

@@ -170,7 +170,7 @@ async fn a_plan_continues_an_existing_plan_but_never_itself() {
     let missing = app
         .create_plan_reply(json!({"predecessor_plan_id": "0193a3c4-5b6e-7f00-8a1b-2c3d4e5f6a7b"}))
         .await
-        .problem(422);
+        .problem(404);
     assert!(error_message(&missing, "predecessor_plan_id").contains("no plan"));
 
     let first_path = format!("/api/v1/plans/{}", id_of(&first));

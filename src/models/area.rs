@@ -55,9 +55,9 @@ pub struct Area {
     "description": "Help members develop skills throughout their careers."
 }))]
 pub struct AreaInput {
-    /// The area's place in the plan, from 1 to the number of areas (one more on
-    /// create, where it defaults to the end). The other areas close up or make
-    /// way, so positions stay 1 to n.
+    /// The area's place in the plan, from 1; left out on create, or past the
+    /// end, it is the end. The other areas close up or make way, so positions
+    /// stay 1 to n.
     #[schema(minimum = 1, nullable = false)]
     #[diesel(skip_insertion, skip_update)]
     pub position: Option<i32>,
@@ -182,12 +182,10 @@ pub async fn update(conn: &mut Conn, id: Uuid, patch: Value) -> Result<Area, Api
     conn.transaction(async |conn| {
         let current = get_locking_plan(conn, id).await?;
         let input = AreaInput::read(patch, Some(&current))?;
-        let position = input.position.unwrap_or(current.position);
-        if position != current.position {
-            Siblings::AreasOf(current.plan_id)
-                .move_within(conn, current.position, position)
-                .await?;
-        }
+        let requested = input.position.unwrap_or(current.position);
+        let position = Siblings::AreasOf(current.plan_id)
+            .move_within(conn, current.position, requested)
+            .await?;
         let area = diesel::update(areas::table.find(id))
             .set((
                 &input,

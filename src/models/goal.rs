@@ -91,8 +91,8 @@ pub struct GoalInput {
     /// must not be the goal itself or one of its sub-goals. Null: a goal of the area.
     pub parent_goal_id: Option<Uuid>,
     /// The goal's place among its siblings, from 1; the end when left out (on
-    /// create, or when the goal moves to another parent). The siblings close up
-    /// or make way, so positions stay 1 to n.
+    /// create, or when the goal moves to another parent) or past the end. The
+    /// siblings close up or make way, so positions stay 1 to n.
     #[schema(minimum = 1, nullable = false)]
     #[diesel(skip_insertion, skip_update)]
     pub position: Option<i32>,
@@ -375,8 +375,7 @@ pub async fn update(conn: &mut Conn, id: Uuid, patch: Value) -> Result<Goal, Api
         };
         let position = if input.parent_goal_id == goal.parent_goal_id {
             let to = input.position.unwrap_or(goal.position);
-            old_place.move_within(conn, goal.position, to).await?;
-            to
+            old_place.move_within(conn, goal.position, to).await?
         } else {
             check_parent(conn, goal.area_id, Some(id), input.parent_goal_id).await?;
             old_place.close_gap(conn, goal.position).await?;
@@ -455,7 +454,7 @@ async fn check_parent(
         .optional()?;
     match parent_area {
         None => {
-            return Err(ApiError::invalid(
+            return Err(ApiError::unknown_reference(
                 "parent_goal_id",
                 format!("no goal has the id {parent}"),
             ));

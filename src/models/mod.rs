@@ -28,8 +28,11 @@ macro_rules! text_enum {
             diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
         )]
         #[diesel(sql_type = diesel::sql_types::Text)]
+        // Spelled out rather than `rename = $text`: utoipa does not read a renamed
+        // variant that comes through a macro, and the document must say what is sent.
+        #[serde(rename_all = "snake_case")]
         pub enum $name {
-            $($(#[$variant_meta])* #[serde(rename = $text)] $variant,)+
+            $($(#[$variant_meta])* $variant,)+
         }
 
         impl $crate::models::TextEnum for $name {
@@ -106,3 +109,23 @@ text_enum! {
 
 /// The connection every query function takes.
 pub type Conn = diesel_async::AsyncPgConnection;
+
+#[cfg(test)]
+mod tests {
+    use super::{GoalStatus, PlanStatus, TextEnum};
+
+    /// The JSON name of every value is its stored text, which the CHECK constraints list.
+    fn json_matches_text<T: TextEnum + serde::Serialize>() {
+        for text in T::VALUES {
+            let value = T::parse(text).expect("every listed value parses");
+            assert_eq!(value.as_str(), *text);
+            assert_eq!(serde_json::to_value(value).expect("serializes"), *text);
+        }
+    }
+
+    #[test]
+    fn statuses_are_sent_as_they_are_stored() {
+        json_matches_text::<PlanStatus>();
+        json_matches_text::<GoalStatus>();
+    }
+}

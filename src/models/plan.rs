@@ -334,7 +334,7 @@ async fn check_predecessor(
     .load(conn)
     .await?;
     if chain.is_empty() {
-        return Err(ApiError::invalid(
+        return Err(ApiError::unknown_reference(
             "predecessor_plan_id",
             format!("no plan has the id {predecessor}"),
         ));

@@ -43,11 +43,11 @@ impl Siblings {
         Ok(count)
     }
 
-    /// Opens a gap for an item joining the set at `requested` (the end when `None`)
-    /// and returns its position; a position past the end is refused.
+    /// Opens a gap for an item joining the set at `requested` and returns its
+    /// position: the end when `requested` is `None` or past the end.
     pub async fn insert_at(self, conn: &mut Conn, requested: Option<i32>) -> Result<i32, ApiError> {
         let end = self.count(conn).await? + 1;
-        let position = check(requested.map_or(end, i64::from), end)?;
+        let position = clamp(requested, end);
         self.shift(conn, position, i32::MAX, 1).await?;
         Ok(position)
     }
@@ -57,15 +57,19 @@ impl Siblings {
         self.shift(conn, position + 1, i32::MAX, -1).await
     }
 
-    /// Makes way for an item of the set moving from `from` to `to`.
-    pub async fn move_within(self, conn: &mut Conn, from: i32, to: i32) -> Result<(), ApiError> {
-        let last = self.count(conn).await?;
-        check(i64::from(to), last)?;
-        match from.cmp(&to) {
-            std::cmp::Ordering::Less => self.shift(conn, from + 1, to, -1).await,
-            std::cmp::Ordering::Greater => self.shift(conn, to, from - 1, 1).await,
-            std::cmp::Ordering::Equal => Ok(()),
+    /// Makes way for an item of the set moving from `from` to `to` (the end when
+    /// past it) and returns where it goes.
+    pub async fn move_within(self, conn: &mut Conn, from: i32, to: i32) -> Result<i32, ApiError> {
+        if from == to {
+            return Ok(to);
         }
+        let to = clamp(Some(to), self.count(conn).await?);
+        match from.cmp(&to) {
+            std::cmp::Ordering::Less => self.shift(conn, from + 1, to, -1).await?,
+            std::cmp::Ordering::Greater => self.shift(conn, to, from - 1, 1).await?,
+            std::cmp::Ordering::Equal => {}
+        }
+        Ok(to)
     }
 
     /// Adds `delta` to the positions from `first` to `last`, inclusive.
@@ -106,12 +110,9 @@ impl Siblings {
     }
 }
 
-fn check(position: i64, last: i64) -> Result<i32, ApiError> {
-    if !(1..=last).contains(&position) {
-        return Err(ApiError::invalid(
-            "position",
-            format!("must be from 1 to {last}, the number of places in this list (got {position})"),
-        ));
-    }
-    Ok(i32::try_from(position).expect("positions are checked against a count of rows"))
+/// The requested position, or `last` when it is left out or past it. Positions
+/// below 1 are refused when the body is read.
+fn clamp(requested: Option<i32>, last: i64) -> i32 {
+    let last = i32::try_from(last).expect("a list holds fewer than 2^31 items");
+    requested.map_or(last, |position| position.min(last))
 }

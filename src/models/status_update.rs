@@ -1,7 +1,7 @@
 //! Status updates: what staff record about a goal's progress, dated by `as_of`.
 //! Every write here also refreshes the goal's derived status in the same transaction.
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{
     AsChangeset, BoolExpressionMethods, ExpressionMethods, Insertable, OptionalExtension, QueryDsl,
     Queryable, Selectable, SelectableHelper,
@@ -76,8 +76,9 @@ pub struct StatusUpdateInput {
     /// Who reported; at most 200 characters.
     #[schema(max_length = 200)]
     pub author: Option<String>,
-    /// The date the update speaks for; not later than tomorrow (UTC), so that
-    /// every time zone can report for its today. Defaults to today (UTC) on create.
+    /// The date the update speaks for, such as the end of a reporting quarter (it
+    /// may be ahead of today, for a report prepared early). Defaults to today (UTC)
+    /// on create.
     #[schema(required = false)]
     pub as_of: NaiveDate,
 }
@@ -115,15 +116,6 @@ impl StatusUpdateInput {
             Some(current.map_or(today, |c| c.as_of)),
             validation::date,
         );
-        let latest_allowed = today + Days::new(1);
-        if r.has("as_of")
-            && let Some(date) = as_of.filter(|date| *date > latest_allowed)
-        {
-            r.reject::<()>(
-                "as_of",
-                format!("must not be later than {latest_allowed}: an update reports on what has happened (got {date})"),
-            );
-        }
         let input = (|| {
             Some(Self {
                 status: status?,
