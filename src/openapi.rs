@@ -130,7 +130,7 @@ const ERRORS: [(&str, u16, &str); 8] = [
     (
         "NotFound",
         404,
-        "No resource has this id (or the id is not a UUID).",
+        "No resource has the id in the path (or it is not a UUID), or an id in the body names no resource (that field is named in `errors`).",
     ),
     (
         "Conflict",
