@@ -95,6 +95,43 @@ impl FieldReader {
         }
     }
 
+    /// Checks that the date `later` is not before the date `earlier`. When the body
+    /// gives both (or creates the resource), breaking that is a rule of the body: a
+    /// 422 on `later`. When one of them is the stored value, the change conflicts
+    /// with the resource as it is: a 409, unless the body has problems of its own,
+    /// which are told first.
+    pub fn dates_in_order(
+        &mut self,
+        (earlier_name, earlier): (&str, Option<NaiveDate>),
+        (later_name, later): (&str, Option<NaiveDate>),
+        creating: bool,
+    ) -> Result<(), ApiError> {
+        let (Some(earlier), Some(later)) = (earlier, later) else {
+            return Ok(());
+        };
+        if later >= earlier {
+            return Ok(());
+        }
+        if creating || (self.has(earlier_name) && self.has(later_name)) {
+            self.reject::<()>(
+                later_name,
+                format!("must not be before {earlier_name} ({earlier}) (got {later})"),
+            );
+            return Ok(());
+        }
+        if !self.errors.is_empty() {
+            return Ok(());
+        }
+        let (sent, stored) = if self.has(later_name) {
+            (later_name, earlier_name)
+        } else {
+            (earlier_name, later_name)
+        };
+        Err(ApiError::Conflict(format!(
+            "{later_name} ({later}) would be before {earlier_name} ({earlier}): the request changes {sent}, and the stored {stored} does not fit it; send both to change them together"
+        )))
+    }
+
     /// Whether the body sets `name` at all (to a value or to null).
     pub fn has(&self, name: &str) -> bool {
         self.fields.contains_key(name)

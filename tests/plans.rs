@@ -147,13 +147,38 @@ async fn a_patch_that_breaks_a_rule_changes_nothing() {
     let problem = app
         .patch(
             &path,
-            json!({"title": null, "period_start": "2030-01-01", "status": "active"}),
+            json!({"title": null, "period_end": "2030-13-01", "status": "active"}),
         )
         .await
         .problem(422);
 
-    assert_eq!(error_fields(&problem), ["title", "period_start"]);
+    assert_eq!(error_fields(&problem), ["title", "period_end"]);
     assert_eq!(app.get(&path).await.expect(200), plan);
+}
+
+#[actix_web::test]
+async fn a_patch_that_moves_one_date_past_the_stored_other_is_a_conflict() {
+    let app = TestApp::spawn().await;
+    let plan = app.create_plan(json!({})).await;
+    let path = format!("/api/v1/plans/{}", id_of(&plan));
+
+    let problem = app
+        .patch(&path, json!({"period_start": "2030-01-01"}))
+        .await
+        .problem(409);
+    let both = app
+        .patch(
+            &path,
+            json!({"period_start": "2030-01-01", "period_end": "2033-12-31"}),
+        )
+        .await
+        .expect(200);
+
+    assert!(
+        common::detail(&problem).contains("period_end (2025-08-31)"),
+        "{problem}"
+    );
+    assert_eq!(both["period_start"], "2030-01-01");
 }
 
 #[actix_web::test]

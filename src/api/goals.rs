@@ -38,19 +38,13 @@ pub struct GoalListParams {
 }
 
 impl GoalListParams {
+    /// Filters combine: a goal is listed when it passes all of them.
     fn split(self) -> Result<(GoalFilter, PageRequest), ApiError> {
-        let top_level = self.top_level.unwrap_or(false);
-        if top_level && self.parent_goal_id.is_some() {
-            return Err(ApiError::bad_parameter(
-                "top_level",
-                "cannot be combined with parent_goal_id: sub-goals of a goal are never top-level",
-            ));
-        }
         let filter = GoalFilter {
             status: self.status,
             owner: self.owner,
             parent_goal_id: self.parent_goal_id,
-            top_level,
+            top_level: self.top_level.unwrap_or(false),
         };
         Ok((filter, PageRequest::new(self.limit, self.cursor)?))
     }

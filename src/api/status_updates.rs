@@ -34,7 +34,8 @@ pub struct StatusUpdateListParams {
 
 /// List a goal's status updates
 ///
-/// Newest first: by `as_of`, then by when they were recorded.
+/// Newest first: by `as_of`, then by when they were recorded. The filters combine,
+/// so a range that ends before it starts matches nothing.
 #[utoipa::path(
     tag = "status updates",
     params(("goal_id" = Uuid, Path, description = "The goal's id"), StatusUpdateListParams),
@@ -48,14 +49,6 @@ pub async fn list_status_updates(
     goal_id: web::Path<Uuid>,
     QueryParams(params): QueryParams<StatusUpdateListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    if let (Some(from), Some(to)) = (params.as_of_from, params.as_of_to)
-        && to < from
-    {
-        return Err(ApiError::bad_parameter(
-            "as_of_to",
-            format!("must not be before as_of_from ({from})"),
-        ));
-    }
     let page = PageRequest::new(params.limit, params.cursor)?;
     let filter = StatusUpdateFilter {
         as_of_from: params.as_of_from,

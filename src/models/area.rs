@@ -62,10 +62,14 @@ pub struct AreaInput {
     #[diesel(skip_insertion, skip_update)]
     pub position: Option<i32>,
     /// The area's name; 1 to 200 characters, not blank.
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub title: String,
     /// What the area is about; at most 10,000 characters.
-    #[schema(max_length = 10000)]
+    #[schema(max_length = 10000, pattern = "^[^\\u0000]*$")]
     pub description: Option<String>,
 }
 
@@ -171,7 +175,7 @@ pub async fn create(conn: &mut Conn, plan_id: Uuid, body: Value) -> Result<Area,
             .returning(Area::as_returning())
             .get_result(conn)
             .await?;
-        goal::renumber(conn, plan_id, None).await?;
+        goal::renumber(conn, plan_id).await?;
         Ok(area)
     })
     .await
@@ -196,7 +200,7 @@ pub async fn update(conn: &mut Conn, id: Uuid, patch: Value) -> Result<Area, Api
             .get_result(conn)
             .await?;
         if position != current.position {
-            goal::renumber(conn, current.plan_id, None).await?;
+            goal::renumber(conn, current.plan_id).await?;
         }
         Ok(area)
     })
@@ -221,7 +225,7 @@ pub async fn delete(conn: &mut Conn, id: Uuid, cascade: bool) -> Result<(), ApiE
         Siblings::AreasOf(area.plan_id)
             .close_gap(conn, area.position)
             .await?;
-        goal::renumber(conn, area.plan_id, None).await?;
+        goal::renumber(conn, area.plan_id).await?;
         Ok(())
     })
     .await

@@ -106,13 +106,17 @@ pub struct GoalInput {
     )]
     pub code: Option<String>,
     /// What the goal sets out to do; 1 to 500 characters, not blank.
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub title: String,
     /// More about the goal; at most 10,000 characters.
-    #[schema(max_length = 10000)]
+    #[schema(max_length = 10000, pattern = "^[^\\u0000]*$")]
     pub description: Option<String>,
     /// Who is responsible; at most 200 characters.
-    #[schema(max_length = 200)]
+    #[schema(max_length = 200, pattern = "^[^\\u0000]*$")]
     pub owner: Option<String>,
     /// When work on the goal starts.
     pub start_date: Option<NaiveDate>,
@@ -167,19 +171,11 @@ impl GoalInput {
         );
         let start_date = r.optional("start_date", goal.map(|g| g.start_date), validation::date);
         let due_date = r.optional("due_date", goal.map(|g| g.due_date), validation::date);
-        if let (Some(start), Some(due)) = (start_date, due_date)
-            && due < start
-        {
-            let field = if r.has("due_date") {
-                "due_date"
-            } else {
-                "start_date"
-            };
-            r.reject::<()>(
-                field,
-                format!("the goal must not be due ({due}) before it starts ({start})"),
-            );
-        }
+        r.dates_in_order(
+            ("start_date", start_date),
+            ("due_date", due_date),
+            current.is_none(),
+        )?;
         if let (Some(goal), Some(parent)) = (goal, parent_goal_id)
             && goal.id == parent
         {
@@ -354,7 +350,7 @@ pub async fn create(conn: &mut Conn, area_id: Uuid, body: Value) -> Result<Goal,
             ))
             .execute(conn)
             .await?;
-        renumber(conn, area.plan_id, input.code.as_deref()).await?;
+        renumber(conn, area.plan_id).await?;
         get(conn, id).await
     })
     .await
@@ -393,11 +389,7 @@ pub async fn update(conn: &mut Conn, id: Uuid, patch: Value) -> Result<Goal, Api
             ))
             .execute(conn)
             .await?;
-        let new_code = input
-            .code
-            .as_deref()
-            .filter(|_| input.code != current.custom_code);
-        renumber(conn, goal.plan_id, new_code).await?;
+        renumber(conn, goal.plan_id).await?;
         get(conn, id).await
     })
     .await
@@ -429,7 +421,7 @@ pub async fn delete(conn: &mut Conn, id: Uuid, cascade: bool) -> Result<(), ApiE
         }
         .close_gap(conn, goal.position)
         .await?;
-        renumber(conn, goal.plan_id, None).await?;
+        renumber(conn, goal.plan_id).await?;
         Ok(())
     })
     .await
@@ -498,14 +490,10 @@ struct Descendant {
 /// of structure (a goal or area added, moved or removed, or a custom code changed).
 /// Touches only the rows whose values change.
 ///
-/// Two goals of an area must not end up with one code (a custom one equal to one
-/// derived from positions): that is a 422 on `code` when `requested_code` is the
-/// code the request sets, else a 409, since the request itself was fine.
-pub async fn renumber(
-    conn: &mut Conn,
-    plan_id: Uuid,
-    requested_code: Option<&str>,
-) -> Result<(), ApiError> {
+/// Two goals of an area must not end up with one code (a custom one equal to
+/// another, or to one derived from positions): the change then conflicts with the
+/// goals as they are (409), and the caller's transaction rolls back.
+pub async fn renumber(conn: &mut Conn, plan_id: Uuid) -> Result<(), ApiError> {
     diesel::sql_query(
         "WITH RECURSIVE tree(id, code, sort_key) AS ( \
              SELECT g.id, COALESCE(g.custom_code, g.position::text), ARRAY[a.position, g.position] \
@@ -533,12 +521,8 @@ pub async fn renumber(
         .optional()?;
     match shared_code {
         None => Ok(()),
-        Some(code) if requested_code == Some(code.as_str()) => Err(ApiError::invalid(
-            "code",
-            format!("\"{code}\" is already the code of another goal in this area"),
-        )),
         Some(code) => Err(ApiError::Conflict(format!(
-            "after this change two goals of one area would both be numbered \"{code}\": one by a custom code, one by its position; change or clear that custom code first (PATCH the goal with \"code\": null)"
+            "after this change two goals of one area would both have the code \"{code}\"; choose another code, or clear the custom one that repeats it (PATCH the goal with \"code\": null)"
         ))),
     }
 }

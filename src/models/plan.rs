@@ -76,13 +76,17 @@ pub struct Plan {
 }))]
 pub struct PlanInput {
     /// The plan's name as members know it; 1 to 200 characters, not blank.
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub title: String,
     /// A short description of the plan; at most 10,000 characters.
-    #[schema(max_length = 10000)]
+    #[schema(max_length = 10000, pattern = "^[^\\u0000]*$")]
     pub summary: Option<String>,
     /// What the association offers its members; at most 10,000 characters.
-    #[schema(max_length = 10000)]
+    #[schema(max_length = 10000, pattern = "^[^\\u0000]*$")]
     pub value_proposition: Option<String>,
     /// The first day the plan is in effect.
     pub period_start: NaiveDate,
@@ -92,7 +96,7 @@ pub struct PlanInput {
     #[schema(default = "draft", required = false)]
     pub status: PlanStatus,
     /// Who approved the plan; at most 200 characters.
-    #[schema(max_length = 200)]
+    #[schema(max_length = 200, pattern = "^[^\\u0000]*$")]
     pub approved_by: Option<String>,
     /// The day the plan was approved.
     pub approved_on: Option<NaiveDate>,
@@ -162,19 +166,11 @@ impl PlanInput {
             current.map(|c| c.predecessor_plan_id),
             validation::id,
         );
-        if let (Some(start), Some(end)) = (period_start, period_end)
-            && end < start
-        {
-            let field = if r.has("period_end") {
-                "period_end"
-            } else {
-                "period_start"
-            };
-            r.reject::<()>(
-                field,
-                format!("the period must not end ({end}) before it starts ({start})"),
-            );
-        }
+        r.dates_in_order(
+            ("period_start", period_start),
+            ("period_end", period_end),
+            current.is_none(),
+        )?;
         if let (Some(plan), Some(predecessor)) = (current, predecessor_plan_id)
             && plan.id == predecessor
         {

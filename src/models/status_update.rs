@@ -71,10 +71,10 @@ pub struct StatusUpdateInput {
     #[schema(minimum = 0, maximum = 100)]
     pub progress_percent: Option<i16>,
     /// What happened, what is next, what is in the way; at most 10,000 characters.
-    #[schema(max_length = 10000)]
+    #[schema(max_length = 10000, pattern = "^[^\\u0000]*$")]
     pub note: Option<String>,
     /// Who reported; at most 200 characters.
-    #[schema(max_length = 200)]
+    #[schema(max_length = 200, pattern = "^[^\\u0000]*$")]
     pub author: Option<String>,
     /// The date the update speaks for, such as the end of a reporting quarter (it
     /// may be ahead of today, for a report prepared early). Defaults to today (UTC)

@@ -1,0 +1,120 @@
+//! The OpenAPI 3.1 document: the paths come from the handlers' `#[utoipa::path]`
+//! (collected by [`crate::api::routes`]); the error responses and the links
+//! between operations are derived from the shape of each operation, so the
+//! document says what the server really does.
+
+mod errors;
+mod links;
+
+use actix_web::App;
+use utoipa::openapi::schema::{AdditionalProperties, Schema};
+use utoipa::openapi::{OpenApi as Document, RefOr};
+use utoipa::{OpenApi, PartialSchema, ToSchema};
+use utoipa_actix_web::AppExt;
+
+use crate::error::{FieldError, Problem};
+use crate::models::area::AreaInput;
+use crate::models::goal::GoalInput;
+use crate::models::plan::PlanInput;
+use crate::models::status_update::StatusUpdateInput;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "strategy-tracker",
+        description = "The system of record for an association's strategic plan — its value \
+proposition, strategic areas, goals and sub-goals — and for the status updates staff record \
+on every goal.\n\nConventions: ids are UUIDs; dates are `YYYY-MM-DD`; timestamps are RFC 3339 \
+in UTC. Lists are pages of `items` with a `next_cursor` (and a `Link: rel=\"next\"` header). \
+PATCH bodies are JSON merge patches. Every error is an `application/problem+json` document; \
+for invalid input its `errors` name every bad field. Every response carries an `X-Request-Id` \
+header.",
+        license(name = "MIT", identifier = "MIT")
+    ),
+    tags(
+        (name = "plans", description = "Strategic plans, as adopted by the board"),
+        (name = "areas", description = "The numbered strategic areas of a plan"),
+        (name = "goals", description = "Goals and sub-goals of a strategic area, numbered \"1\", \"1.1\", ..."),
+        (name = "status updates", description = "Progress reports on a goal; the latest sets the goal's status"),
+        (name = "service", description = "Health checks and this document"),
+    ),
+    components(schemas(Problem, FieldError))
+)]
+struct ApiDoc;
+
+/// The OpenAPI document the server serves and `openapi/openapi.json` holds.
+pub fn document() -> Document {
+    let (_, document) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(crate::api::routes)
+        .split_for_parts();
+    let mut document = document;
+    errors::add_error_responses(&mut document);
+    links::add_links(&mut document);
+    refuse_unknown_fields(&mut document);
+    document
+}
+
+/// Request bodies refuse fields they do not know (a typo in a script is a 422,
+/// never silently ignored), so their schemas say `additionalProperties: false`.
+fn refuse_unknown_fields(document: &mut Document) {
+    let Some(components) = document.components.as_mut() else {
+        return;
+    };
+    for (name, schema) in components.schemas.iter_mut() {
+        if let RefOr::T(Schema::Object(object)) = schema
+            && (name.ends_with("Input") || name.ends_with("Patch"))
+        {
+            object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+        }
+    }
+}
+
+/// The document as served: pretty JSON with a final newline, like the committed copy.
+pub fn to_json(document: &Document) -> String {
+    let mut json = document
+        .to_pretty_json()
+        .expect("the OpenAPI document always serializes");
+    json.push('\n');
+    json
+}
+
+/// Declares the body of a PATCH: the create body's schema with no field required.
+macro_rules! patch_schema {
+    ($patch:ident, $input:ty, $what:literal) => {
+        #[doc = concat!("A JSON merge patch of ", $what, ": the fields to change. Fields left out keep their value; `null` clears a field that may be empty.")]
+        pub enum $patch {}
+
+        impl PartialSchema for $patch {
+            fn schema() -> RefOr<Schema> {
+                patch_of(<$input as PartialSchema>::schema(), $what)
+            }
+        }
+
+        impl ToSchema for $patch {
+            fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+                <$input as ToSchema>::schemas(schemas);
+            }
+        }
+    };
+}
+
+patch_schema!(PlanPatch, PlanInput, "a plan");
+patch_schema!(AreaPatch, AreaInput, "a strategic area");
+patch_schema!(GoalPatch, GoalInput, "a goal");
+patch_schema!(StatusUpdatePatch, StatusUpdateInput, "a status update");
+
+fn patch_of(schema: RefOr<Schema>, what: &str) -> RefOr<Schema> {
+    match schema {
+        RefOr::T(Schema::Object(mut object)) => {
+            object.required.clear();
+            object.description = Some(format!(
+                "A JSON merge patch of {what}: the fields to change. Fields left out keep their value; `null` clears a field that may be empty."
+            ));
+            object.examples = Vec::new();
+            RefOr::T(Schema::Object(object))
+        }
+        other => other,
+    }
+}
