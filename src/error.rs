@@ -12,6 +12,14 @@ use utoipa::ToSchema;
 
 /// Seconds a client is asked to wait before retrying while the database is unreachable.
 const RETRY_AFTER_SECONDS: u32 = 5;
+/// Most field errors one answer lists; a body of thousands of unknown keys is told
+/// about its first ones.
+pub const MAX_FIELD_ERRORS: usize = 100;
+/// Longest field name, message and detail sent back, in characters: they may
+/// quote what the client sent.
+const MAX_FIELD: usize = 200;
+const MAX_MESSAGE: usize = 1000;
+const MAX_DETAIL: usize = 2000;
 
 /// One bad input field and the rule it breaks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -19,8 +27,10 @@ const RETRY_AFTER_SECONDS: u32 = 5;
 pub struct FieldError {
     /// Where the problem is: a body field (`title`), a query parameter (`limit`), or
     /// empty for the body as a whole.
+    #[schema(max_length = 200)]
     pub field: String,
     /// What is wrong and what would be accepted.
+    #[schema(max_length = 1000)]
     pub message: String,
 }
 
@@ -28,8 +38,8 @@ impl FieldError {
     /// A problem with one named field.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
-            field: field.into(),
-            message: message.into(),
+            field: truncate(field.into(), MAX_FIELD),
+            message: truncate(message.into(), MAX_MESSAGE),
         }
     }
 }
@@ -49,15 +59,20 @@ impl FieldError {
 pub struct Problem {
     /// A URI that identifies the kind of problem; stable, so clients may switch on it.
     #[serde(rename = "type")]
+    #[schema(max_length = 100)]
     pub problem_type: String,
     /// A short summary of the kind of problem; the same for every occurrence.
+    #[schema(max_length = 100)]
     pub title: String,
     /// The HTTP status code of this response.
+    #[schema(minimum = 400, maximum = 599)]
     pub status: u16,
     /// What went wrong this time, and how to fix it.
+    #[schema(max_length = 2000)]
     pub detail: String,
-    /// For invalid input: every bad field and the rule it breaks.
+    /// For invalid input: every bad field and the rule it breaks (the first 100).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_items = 100)]
     pub errors: Option<Vec<FieldError>>,
 }
 
@@ -176,9 +191,20 @@ impl ApiError {
             problem_type: format!("tag:strategy-tracker,2026:problems/{slug}"),
             title: title.to_owned(),
             status: self.status_code().as_u16(),
-            detail,
-            errors,
+            detail: truncate(detail, MAX_DETAIL),
+            errors: errors.map(|mut errors| {
+                errors.truncate(MAX_FIELD_ERRORS);
+                errors
+            }),
         }
+    }
+}
+
+/// `text` cut to `max` characters, with an ellipsis when cut.
+fn truncate(text: String, max: usize) -> String {
+    match text.char_indices().nth(max.saturating_sub(1)) {
+        Some((at, _)) if text.chars().count() > max => format!("{}…", &text[..at]),
+        _ => text,
     }
 }
 

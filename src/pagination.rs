@@ -13,6 +13,8 @@ use crate::error::ApiError;
 pub const DEFAULT_LIMIT: u32 = 50;
 /// Largest page a client may ask for.
 pub const MAX_LIMIT: u32 = 200;
+/// Longest cursor, in bytes; those this service makes are far shorter.
+const MAX_CURSOR: usize = 1024;
 
 /// One page of a list, before it becomes a response.
 #[derive(Debug, Serialize)]
@@ -46,9 +48,9 @@ impl PageRequest {
         let Some(cursor) = &self.cursor else {
             return Ok(None);
         };
-        URL_SAFE_NO_PAD
-            .decode(cursor)
-            .ok()
+        (cursor.len() <= MAX_CURSOR)
+            .then(|| URL_SAFE_NO_PAD.decode(cursor).ok())
+            .flatten()
             .and_then(|json| serde_json::from_slice(&json).ok())
             .map(Some)
             .ok_or_else(|| {

@@ -24,6 +24,7 @@ pub struct AreaListParams {
     #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u32>,
     /// The `next_cursor` of the previous page.
+    #[param(max_length = 1024)]
     cursor: Option<String>,
 }
 
@@ -49,6 +50,8 @@ pub async fn list_areas(
 }
 
 /// Create a strategic area in a plan
+///
+/// The area goes at `position` (the end when left out); the areas after it move down one place.
 #[utoipa::path(
     tag = "areas",
     params(("plan_id" = Uuid, Path, description = "The plan's id")),
@@ -67,6 +70,8 @@ pub async fn create_area(
 }
 
 /// Get a strategic area
+///
+/// The area's own fields; its goals are listed by `list_area_goals`.
 #[utoipa::path(
     tag = "areas",
     params(("area_id" = Uuid, Path, description = "The area's id")),

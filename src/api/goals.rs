@@ -24,6 +24,7 @@ pub struct GoalListParams {
     /// Only goals with this status.
     status: Option<GoalStatus>,
     /// Only goals with exactly this owner.
+    #[param(max_length = 200)]
     owner: Option<String>,
     /// Only the sub-goals of this goal.
     parent_goal_id: Option<Uuid>,
@@ -34,6 +35,7 @@ pub struct GoalListParams {
     #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u32>,
     /// The `next_cursor` of the previous page.
+    #[param(max_length = 1024)]
     cursor: Option<String>,
 }
 
@@ -117,6 +119,8 @@ pub async fn create_goal(
 }
 
 /// Get a goal
+///
+/// With its `code`, and the `status` and `progress_percent` of its latest status update.
 #[utoipa::path(
     tag = "goals",
     params(("goal_id" = Uuid, Path, description = "The goal's id")),

@@ -110,8 +110,10 @@ macro_rules! list_body {
         #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
         pub struct $name {
             #[doc = concat!("The ", $what, " of this page, in list order.")]
+            #[schema(max_items = 200)]
             pub items: Vec<$item>,
             /// Pass as `cursor` to get the next page; null on the last page.
+            #[schema(max_length = 1024)]
             pub next_cursor: Option<String>,
         }
     };

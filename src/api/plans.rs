@@ -27,6 +27,7 @@ pub struct PlanListParams {
     #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u32>,
     /// The `next_cursor` of the previous page.
+    #[param(max_length = 1024)]
     cursor: Option<String>,
 }
 
@@ -54,6 +55,8 @@ pub async fn list_plans(
 }
 
 /// Create a plan
+///
+/// A new plan is a `draft` unless the body gives another `status`.
 #[utoipa::path(
     tag = "plans",
     request_body = PlanInput,
@@ -67,6 +70,8 @@ pub async fn create_plan(db: Db, body: web::Json<Value>) -> Result<HttpResponse,
 }
 
 /// Get a plan
+///
+/// The plan's own fields; its areas and goals are listed by `list_areas` and `list_plan_goals`.
 #[utoipa::path(
     tag = "plans",
     params(("plan_id" = Uuid, Path, description = "The plan's id")),

@@ -15,7 +15,7 @@ pub struct OpenApiJson(pub String);
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
     /// Always `ok`; a failure is a problem document instead.
-    #[schema(example = "ok")]
+    #[schema(example = "ok", max_length = 2)]
     pub status: &'static str,
 }
 

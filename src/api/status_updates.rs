@@ -29,6 +29,7 @@ pub struct StatusUpdateListParams {
     #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u32>,
     /// The `next_cursor` of the previous page.
+    #[param(max_length = 1024)]
     cursor: Option<String>,
 }
 
@@ -85,6 +86,8 @@ pub async fn create_status_update(
 }
 
 /// Get a status update
+///
+/// One progress report on a goal.
 #[utoipa::path(
     tag = "status updates",
     params(("update_id" = Uuid, Path, description = "The status update's id")),

@@ -36,10 +36,13 @@ pub struct Area {
     /// The plan the area belongs to.
     pub plan_id: Uuid,
     /// The area's place in the plan, from 1: "Strategic Area 2" has position 2.
+    #[schema(minimum = 1, maximum = 2147483647)]
     pub position: i32,
     /// The area's name.
+    #[schema(max_length = 200)]
     pub title: String,
     /// What the area is about.
+    #[schema(max_length = 10000)]
     pub description: Option<String>,
     /// When the area was created.
     pub created_at: DateTime<Utc>,
@@ -58,7 +61,7 @@ pub struct AreaInput {
     /// The area's place in the plan, from 1; left out on create, or past the
     /// end, it is the end. The other areas close up or make way, so positions
     /// stay 1 to n.
-    #[schema(minimum = 1, nullable = false)]
+    #[schema(minimum = 1, maximum = 2147483647, nullable = false)]
     #[diesel(skip_insertion, skip_update)]
     pub position: Option<i32>,
     /// The area's name; 1 to 200 characters, not blank.

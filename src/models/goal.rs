@@ -22,6 +22,9 @@ use crate::validation::{self, FieldReader, LONG_TEXT, Rule, SHORT_TEXT};
 const GOAL_TITLE: usize = 500;
 /// Longest custom goal code, in characters.
 const CODE_LENGTH: usize = 32;
+/// Deepest nesting of goals: a goal is level 1, its sub-goals level 2, and so on.
+/// It bounds a derived code's length (eight levels of positions and dots).
+pub const MAX_LEVELS: usize = 8;
 
 /// A goal of a strategic area, or a sub-goal of another goal.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
@@ -53,15 +56,20 @@ pub struct Goal {
     /// The goal this one is a sub-goal of; null for a goal of the area itself.
     pub parent_goal_id: Option<Uuid>,
     /// The goal's place among its siblings, from 1.
+    #[schema(minimum = 1, maximum = 2147483647)]
     pub position: i32,
     /// The goal's number as the plan shows it: the one a client set, or one derived
     /// from positions ("2" for the second goal of its area, "2.1" for its first sub-goal).
+    #[schema(max_length = 200)]
     pub code: String,
     /// What the goal sets out to do.
+    #[schema(max_length = 500)]
     pub title: String,
     /// More about the goal.
+    #[schema(max_length = 10000)]
     pub description: Option<String>,
     /// Who is responsible: a committee, section or person.
+    #[schema(max_length = 200)]
     pub owner: Option<String>,
     /// When work on the goal starts.
     pub start_date: Option<NaiveDate>,
@@ -70,6 +78,7 @@ pub struct Goal {
     /// The status of the goal's latest status update; `not_started` without one.
     pub status: GoalStatus,
     /// The progress of the goal's latest status update, 0 to 100; null if it gave none.
+    #[schema(minimum = 0, maximum = 100)]
     pub progress_percent: Option<i16>,
     /// When the goal was created.
     pub created_at: DateTime<Utc>,
@@ -93,7 +102,7 @@ pub struct GoalInput {
     /// The goal's place among its siblings, from 1; the end when left out (on
     /// create, or when the goal moves to another parent) or past the end. The
     /// siblings close up or make way, so positions stay 1 to n.
-    #[schema(minimum = 1, nullable = false)]
+    #[schema(minimum = 1, maximum = 2147483647, nullable = false)]
     #[diesel(skip_insertion, skip_update)]
     pub position: Option<i32>,
     /// A code to show instead of the derived one (such as "A" or "1.4b"): letters,
@@ -427,8 +436,9 @@ pub async fn delete(conn: &mut Conn, id: Uuid, cascade: bool) -> Result<(), ApiE
     .await
 }
 
-/// A new parent must be a goal of the same area, and not the goal itself or one of
-/// its sub-goals (which would make a cycle).
+/// A new parent must be a goal of the same area, not the goal itself or one of its
+/// sub-goals (which would make a cycle), and not so deep that the goal or its
+/// sub-goals would pass [`MAX_LEVELS`].
 async fn check_parent(
     conn: &mut Conn,
     area_id: Uuid,
@@ -438,52 +448,69 @@ async fn check_parent(
     let Some(parent) = parent else {
         return Ok(());
     };
-    let parent_area: Option<Uuid> = goals::table
+    let parent_row: Option<(Uuid, Vec<i32>)> = goals::table
         .find(parent)
-        .select(goals::area_id)
+        .select((goals::area_id, goals::sort_key))
         .first(conn)
         .await
         .optional()?;
-    match parent_area {
-        None => {
-            return Err(ApiError::unknown_reference(
-                "parent_goal_id",
-                format!("no goal has the id {parent}"),
-            ));
-        }
-        Some(other) if other != area_id => {
-            return Err(ApiError::invalid(
-                "parent_goal_id",
-                "is a goal of another strategic area; a sub-goal must be in its parent's area",
-            ));
-        }
-        Some(_) => {}
+    let Some((parent_area, parent_key)) = parent_row else {
+        return Err(ApiError::unknown_reference(
+            "parent_goal_id",
+            format!("no goal has the id {parent}"),
+        ));
+    };
+    if parent_area != area_id {
+        return Err(ApiError::invalid(
+            "parent_goal_id",
+            "is a goal of another strategic area; a sub-goal must be in its parent's area",
+        ));
     }
-    if let Some(goal_id) = goal_id {
-        let below: Vec<Descendant> = diesel::sql_query(
-            "WITH RECURSIVE below(id) AS ( \
-                 SELECT id FROM goals WHERE parent_goal_id = $1 \
-                 UNION ALL \
-                 SELECT g.id FROM goals g JOIN below ON g.parent_goal_id = below.id) \
-             SELECT id FROM below",
-        )
-        .bind::<diesel::sql_types::Uuid, _>(goal_id)
-        .load(conn)
-        .await?;
-        if below.iter().any(|d| d.id == parent) {
-            return Err(ApiError::invalid(
-                "parent_goal_id",
-                "is a sub-goal of this goal; a goal cannot be moved under its own sub-goal",
-            ));
-        }
+    let below = match goal_id {
+        Some(goal_id) => descendants(conn, goal_id).await?,
+        None => Vec::new(),
+    };
+    if below.iter().any(|d| d.id == parent) {
+        return Err(ApiError::invalid(
+            "parent_goal_id",
+            "is a sub-goal of this goal; a goal cannot be moved under its own sub-goal",
+        ));
+    }
+    // The sort key holds the area's position, then one position per level.
+    let level = parent_key.len();
+    let deepest = level + below.iter().map(|d| d.depth as usize).max().unwrap_or(0);
+    if deepest > MAX_LEVELS {
+        return Err(ApiError::invalid(
+            "parent_goal_id",
+            format!(
+                "would nest goals {deepest} levels deep; a plan nests at most {MAX_LEVELS} (as in 1.2.3.4.5.6.7.8)"
+            ),
+        ));
     }
     Ok(())
+}
+
+/// The goal's sub-goals at every level, with how many levels below it they are.
+async fn descendants(conn: &mut Conn, goal_id: Uuid) -> Result<Vec<Descendant>, ApiError> {
+    let below = diesel::sql_query(
+        "WITH RECURSIVE below(id, depth) AS ( \
+             SELECT id, 1 FROM goals WHERE parent_goal_id = $1 \
+             UNION ALL \
+             SELECT g.id, below.depth + 1 FROM goals g JOIN below ON g.parent_goal_id = below.id) \
+         SELECT id, depth FROM below",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(goal_id)
+    .load(conn)
+    .await?;
+    Ok(below)
 }
 
 #[derive(QueryableByName)]
 struct Descendant {
     #[diesel(sql_type = diesel::sql_types::Uuid)]
     id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    depth: i32,
 }
 
 /// Recomputes every goal's derived code and plan order in the plan after a change

@@ -38,10 +38,13 @@ pub struct Plan {
     /// The plan's id.
     pub id: Uuid,
     /// The plan's name as members know it.
+    #[schema(max_length = 200)]
     pub title: String,
     /// A short description of the plan and how it came about.
+    #[schema(max_length = 10000)]
     pub summary: Option<String>,
     /// What the association offers its members, in the plan's own words.
+    #[schema(max_length = 10000)]
     pub value_proposition: Option<String>,
     /// The first day the plan is in effect.
     pub period_start: NaiveDate,
@@ -50,6 +53,7 @@ pub struct Plan {
     /// Where the plan is in its life.
     pub status: PlanStatus,
     /// Who approved the plan, such as the board of directors.
+    #[schema(max_length = 200)]
     pub approved_by: Option<String>,
     /// The day the plan (or its latest revision) was approved.
     pub approved_on: Option<NaiveDate>,

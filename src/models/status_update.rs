@@ -40,10 +40,13 @@ pub struct StatusUpdate {
     /// How the goal is doing.
     pub status: GoalStatus,
     /// How far along the goal is, 0 to 100, if the update says.
+    #[schema(minimum = 0, maximum = 100)]
     pub progress_percent: Option<i16>,
     /// What happened, what is next, what is in the way.
+    #[schema(max_length = 10000)]
     pub note: Option<String>,
     /// Who reported.
+    #[schema(max_length = 200)]
     pub author: Option<String>,
     /// The date the update speaks for.
     pub as_of: NaiveDate,

@@ -1,14 +1,14 @@
 //! The error responses of each operation, as references to shared ones.
 
+use utoipa::ToSchema;
 use utoipa::openapi::path::{HttpMethod, Operation, ParameterIn};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::{
-    ContentBuilder, HeaderBuilder, OpenApi as Document, Ref, RefOr, ResponseBuilder,
+    ContentBuilder, HeaderBuilder, OpenApi as Document, Ref, RefOr, Response, ResponseBuilder,
 };
-use utoipa::{PartialSchema, ToSchema};
 
 use crate::error::{ApiError, FieldError, Problem};
 
-/// Adds the error responses each operation can give, as references to shared ones.
 /// The shared error responses: name, status, description and an example error.
 const ERRORS: [(&str, u16, &str); 8] = [
     (
@@ -55,52 +55,54 @@ const ERRORS: [(&str, u16, &str); 8] = [
 
 /// Adds the shared error responses and refers each operation to those it can give.
 pub fn add_error_responses(document: &mut Document) {
-    {
-        let components = document.components.get_or_insert_with(Default::default);
-        for (name, status, description) in ERRORS {
-            let mut response = ResponseBuilder::new().description(description).content(
-                "application/problem+json",
-                ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name(Problem::name())))
-                    .example(Some(
-                        serde_json::to_value(example_problem(status)).unwrap_or_default(),
-                    ))
-                    .build(),
-            );
-            if status == 503 {
-                response = response.header(
-                    "Retry-After",
-                    HeaderBuilder::new()
-                        .schema(Some(u32::schema()))
-                        .description(Some("Seconds to wait before retrying"))
-                        .build(),
-                );
-            }
-            components
-                .responses
-                .insert(name.to_owned(), RefOr::T(response.build()));
-        }
-        for (path, item) in document.paths.paths.iter_mut() {
-            let uses_database = path.starts_with("/api/v1/") && !path.ends_with("openapi.json")
-                || path == "/readyz";
-            for method in [
-                HttpMethod::Get,
-                HttpMethod::Post,
-                HttpMethod::Patch,
-                HttpMethod::Delete,
-            ] {
-                let operation = match method {
-                    HttpMethod::Get => item.get.as_mut(),
-                    HttpMethod::Post => item.post.as_mut(),
-                    HttpMethod::Patch => item.patch.as_mut(),
-                    _ => item.delete.as_mut(),
-                };
-                if let Some(operation) = operation {
-                    add_errors(operation, path, &method, uses_database);
-                }
+    let components = document.components.get_or_insert_with(Default::default);
+    for (name, status, description) in ERRORS {
+        components.responses.insert(
+            name.to_owned(),
+            RefOr::T(shared_response(status, description)),
+        );
+    }
+    for (path, item) in document.paths.paths.iter_mut() {
+        let uses_database =
+            path.starts_with("/api/v1/") && !path.ends_with("openapi.json") || path == "/readyz";
+        let operations = [
+            (HttpMethod::Get, item.get.as_mut()),
+            (HttpMethod::Post, item.post.as_mut()),
+            (HttpMethod::Patch, item.patch.as_mut()),
+            (HttpMethod::Delete, item.delete.as_mut()),
+        ];
+        for (method, operation) in operations {
+            if let Some(operation) = operation {
+                add_errors(operation, path, &method, uses_database);
             }
         }
     }
+}
+
+fn shared_response(status: u16, description: &str) -> Response {
+    let example = serde_json::to_value(example_problem(status)).unwrap_or_default();
+    let mut response = ResponseBuilder::new().description(description).content(
+        "application/problem+json",
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name(Problem::name())))
+            .example(Some(example))
+            .build(),
+    );
+    if status == 503 {
+        let seconds = ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+            .minimum(Some(1))
+            .maximum(Some(3600));
+        response = response.header(
+            "Retry-After",
+            HeaderBuilder::new()
+                .schema(Some(seconds))
+                .description(Some("Seconds to wait before retrying"))
+                .build(),
+        );
+    }
+    response.build()
 }
 
 fn add_errors(operation: &mut Operation, path: &str, method: &HttpMethod, uses_database: bool) {

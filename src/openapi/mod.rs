@@ -7,7 +7,10 @@ mod errors;
 mod links;
 
 use actix_web::App;
+use serde_json::Value;
+use utoipa::openapi::extensions::ExtensionsBuilder;
 use utoipa::openapi::schema::{AdditionalProperties, Schema};
+use utoipa::openapi::server::{Server, ServerBuilder};
 use utoipa::openapi::{OpenApi as Document, RefOr};
 use utoipa::{OpenApi, PartialSchema, ToSchema};
 use utoipa_actix_web::AppExt;
@@ -50,10 +53,63 @@ pub fn document() -> Document {
         .configure(crate::api::routes)
         .split_for_parts();
     let mut document = document;
+    document.servers = Some(vec![server()]);
     errors::add_error_responses(&mut document);
     links::add_links(&mut document);
     refuse_unknown_fields(&mut document);
-    document
+    bound_strings(document)
+}
+
+/// The API is served from wherever the document is: a relative server, so a
+/// generated client only needs the base URL of the association's instance.
+fn server() -> Server {
+    ServerBuilder::new()
+        .url("/")
+        .description(Some(
+            "The instance that serves this document: production for the association, local in development",
+        ))
+        // For inventories: this is the public API, not an internal one.
+        .extensions(Some(ExtensionsBuilder::new().add("x-internal", false).build()))
+        .build()
+}
+
+/// Strings whose format fixes their length say so (`maxLength`), as do the
+/// headers the server sends, so that clients and linters see every string bounded.
+fn bound_strings(document: Document) -> Document {
+    let mut json = serde_json::to_value(&document).expect("the document serializes");
+    bound_strings_in(&mut json, false);
+    serde_json::from_value(json).expect("bounding strings keeps a valid document")
+}
+
+fn bound_strings_in(json: &mut Value, in_header: bool) {
+    match json {
+        Value::Object(object) => {
+            let is_string = match object.get("type") {
+                Some(Value::String(kind)) => kind == "string",
+                Some(Value::Array(kinds)) => kinds.iter().any(|kind| kind == "string"),
+                _ => false,
+            };
+            if is_string && !object.contains_key("maxLength") && !object.contains_key("enum") {
+                let max_length = match object.get("format").and_then(Value::as_str) {
+                    Some("uuid") => Some(36),
+                    Some("date") => Some(10),
+                    Some("date-time") => Some(32),
+                    _ if in_header => Some(2048),
+                    _ => None,
+                };
+                if let Some(max_length) = max_length {
+                    object.insert("maxLength".to_owned(), Value::from(max_length));
+                }
+            }
+            for (key, child) in object.iter_mut() {
+                bound_strings_in(child, in_header || key == "headers");
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| bound_strings_in(item, in_header)),
+        _ => {}
+    }
 }
 
 /// Request bodies refuse fields they do not know (a typo in a script is a 422,
