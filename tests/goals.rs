@@ -598,3 +598,24 @@ async fn an_unknown_or_malformed_id_is_a_404_problem() {
         }
     }
 }
+
+#[actix_web::test]
+async fn goals_nest_at_most_eight_levels_deep() {
+    let area = Area::new().await;
+    let [top] = area.goals(["1"]).await;
+    let mut deepest = top.clone();
+    for level in 2..=8 {
+        deepest = area.sub_goal(&deepest, &format!("level {level}")).await;
+    }
+    assert_eq!(deepest["code"], "1.1.1.1.1.1.1.1");
+
+    let ninth = json!({ "title": "too deep", "parent_goal_id": deepest["id"] });
+    let too_deep = area.create_refused(ninth).await;
+    let [other] = area.goals(["2"]).await;
+    let under_other = area.sub_goal(&other, "2.1").await;
+    let moved_under = json!({ "parent_goal_id": under_other["id"] });
+    let subtree_too_deep = area.patch_refused(&top, moved_under).await;
+
+    assert_eq!(too_deep, ["parent_goal_id"]);
+    assert_eq!(subtree_too_deep, ["parent_goal_id"]);
+}

@@ -317,3 +317,17 @@ async fn while_the_database_is_down_requests_get_503_and_service_recovers_by_its
     assert_eq!(status, 200, "the service recovers without a restart");
     assert_eq!(get("/readyz").await.status, 200);
 }
+
+#[actix_web::test]
+async fn a_body_of_many_unknown_fields_is_told_about_the_first_hundred() {
+    let app = TestApp::spawn().await;
+    let body: serde_json::Map<String, serde_json::Value> = (0..150)
+        .map(|n| (format!("field_{n:03}"), json!(n)))
+        .collect();
+
+    let problem = app.post("/api/v1/plans", body.into()).await.problem(422);
+
+    let fields = common::error_fields(&problem);
+    assert_eq!(fields.len(), 100);
+    assert_eq!(fields[0], "field_000");
+}
