@@ -72,7 +72,7 @@ pub struct Problem {
     pub detail: String,
     /// For invalid input: every bad field and the rule it breaks (the first 100).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(max_items = 100)]
+    #[schema(max_items = 100, nullable = false)]
     pub errors: Option<Vec<FieldError>>,
 }
 
@@ -114,7 +114,7 @@ impl ApiError {
     pub fn bad_parameter(field: impl Into<String>, message: impl Into<String>) -> Self {
         let error = FieldError::new(field, message);
         Self::BadRequest {
-            detail: format!("{} {}", error.field, error.message),
+            detail: format!("{}: {}", error.field, error.message),
             errors: vec![error],
         }
     }
@@ -158,13 +158,13 @@ impl ApiError {
             Self::Invalid(errors) => {
                 let detail = match errors.as_slice() {
                     [one] if one.field.is_empty() => one.message.clone(),
-                    [one] => format!("{} {}", one.field, one.message),
+                    [one] => format!("{}: {}", one.field, one.message),
                     many => format!("{} fields are invalid; see errors.", many.len()),
                 };
                 (detail, Some(errors.clone()))
             }
             Self::UnknownReference(error) => (
-                format!("{} {}", error.field, error.message),
+                format!("{}: {}", error.field, error.message),
                 Some(vec![error.clone()]),
             ),
             Self::UnsupportedMediaType(detail)

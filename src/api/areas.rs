@@ -20,8 +20,8 @@ list_body!(AreaList, Area, "strategic areas");
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct AreaListParams {
-    /// Most areas on one page, 1 to 200.
-    #[param(minimum = 1, maximum = 200, default = 50)]
+    /// Most areas on one page, 1 to 200; 50 when left out.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     #[param(max_length = 1024)]

@@ -13,6 +13,7 @@ use crate::models::GoalStatus;
 use crate::models::goal::{self, Goal, GoalFilter, GoalInput, GoalScope};
 use crate::openapi::GoalPatch;
 use crate::pagination::PageRequest;
+use crate::validation::SHORT_TEXT;
 
 list_body!(GoalList, Goal, "goals");
 
@@ -28,11 +29,10 @@ pub struct GoalListParams {
     owner: Option<String>,
     /// Only the sub-goals of this goal.
     parent_goal_id: Option<Uuid>,
-    /// Only goals that are not sub-goals.
-    #[param(default = false)]
+    /// Only goals that are not sub-goals (`true`); all goals when left out.
     top_level: Option<bool>,
-    /// Most goals on one page, 1 to 200.
-    #[param(minimum = 1, maximum = 200, default = 50)]
+    /// Most goals on one page, 1 to 200; 50 when left out.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     #[param(max_length = 1024)]
@@ -42,6 +42,16 @@ pub struct GoalListParams {
 impl GoalListParams {
     /// Filters combine: a goal is listed when it passes all of them.
     fn split(self) -> Result<(GoalFilter, PageRequest), ApiError> {
+        if self
+            .owner
+            .as_ref()
+            .is_some_and(|owner| owner.chars().count() > SHORT_TEXT)
+        {
+            return Err(ApiError::bad_parameter(
+                "owner",
+                format!("must be at most {SHORT_TEXT} characters long, as owners are"),
+            ));
+        }
         let filter = GoalFilter {
             status: self.status,
             owner: self.owner,

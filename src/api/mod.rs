@@ -96,10 +96,9 @@ fn page_response<T: Serialize>(request: &HttpRequest, page: Page<T>) -> HttpResp
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct DeleteParams {
-    /// Also delete everything the resource contains. Without it, deleting a resource
-    /// that still has children answers 409 and deletes nothing.
+    /// `true` also deletes everything the resource contains. Without it, deleting a
+    /// resource that still has children answers 409 and deletes nothing.
     #[serde(default)]
-    #[param(default = false)]
     cascade: bool,
 }
 

@@ -23,8 +23,8 @@ list_body!(PlanList, Plan, "plans");
 pub struct PlanListParams {
     /// Only plans with this status.
     status: Option<PlanStatus>,
-    /// Most plans on one page, 1 to 200.
-    #[param(minimum = 1, maximum = 200, default = 50)]
+    /// Most plans on one page, 1 to 200; 50 when left out.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     #[param(max_length = 1024)]

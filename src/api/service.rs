@@ -3,13 +3,32 @@
 use actix_web::{HttpResponse, get, web};
 use diesel_async::RunQueryDsl;
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type};
+use utoipa::{PartialSchema, ToSchema};
 
 use super::{Db, connection};
 use crate::error::ApiError;
 
 /// The OpenAPI document as served, serialized once at start-up.
 pub struct OpenApiJson(pub String);
+
+/// An OpenAPI 3.1 document, as <https://spec.openapis.org/oas/v3.1.0> describes it.
+pub enum OpenApiDocument {}
+
+impl PartialSchema for OpenApiDocument {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "An OpenAPI 3.1 document, as https://spec.openapis.org/oas/v3.1.0 describes it",
+            ))
+            .additional_properties(Some(AdditionalProperties::FreeForm(true)))
+            .into()
+    }
+}
+
+impl ToSchema for OpenApiDocument {}
 
 /// The answer of the health routes.
 #[derive(Debug, Serialize, ToSchema)]
@@ -52,8 +71,7 @@ pub async fn readyz(db: Db) -> Result<HttpResponse, ApiError> {
 /// The same text is committed as `openapi/openapi.json`.
 #[utoipa::path(
     tag = "service",
-    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json",
-        body = Object))
+    responses((status = 200, description = "The OpenAPI 3.1 document", body = OpenApiDocument))
 )]
 #[get("/openapi.json")]
 pub async fn get_openapi_document(document: web::Data<OpenApiJson>) -> HttpResponse {

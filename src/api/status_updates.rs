@@ -25,8 +25,8 @@ pub struct StatusUpdateListParams {
     as_of_from: Option<NaiveDate>,
     /// Only updates as of this date or earlier (`YYYY-MM-DD`).
     as_of_to: Option<NaiveDate>,
-    /// Most updates on one page, 1 to 200.
-    #[param(minimum = 1, maximum = 200, default = 50)]
+    /// Most updates on one page, 1 to 200; 50 when left out.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     #[param(max_length = 1024)]

@@ -58,9 +58,9 @@ pub struct Area {
     "description": "Help members develop skills throughout their careers."
 }))]
 pub struct AreaInput {
-    /// The area's place in the plan, from 1; left out on create, or past the
-    /// end, it is the end. The other areas close up or make way, so positions
-    /// stay 1 to n.
+    /// The area's place in the plan, from 1; past the end means the end, where a
+    /// new area goes unless told otherwise. The other areas close up or make way,
+    /// so positions stay 1 to n.
     #[schema(minimum = 1, maximum = 2147483647, nullable = false)]
     #[diesel(skip_insertion, skip_update)]
     pub position: Option<i32>,

@@ -99,9 +99,9 @@ pub struct GoalInput {
     /// Makes the goal a sub-goal of this goal, which must be in the same area and
     /// must not be the goal itself or one of its sub-goals. Null: a goal of the area.
     pub parent_goal_id: Option<Uuid>,
-    /// The goal's place among its siblings, from 1; the end when left out (on
-    /// create, or when the goal moves to another parent) or past the end. The
-    /// siblings close up or make way, so positions stay 1 to n.
+    /// The goal's place among its siblings, from 1; past the end means the end,
+    /// where a new goal, or one moved to another parent, goes unless told
+    /// otherwise. The siblings close up or make way, so positions stay 1 to n.
     #[schema(minimum = 1, maximum = 2147483647, nullable = false)]
     #[diesel(skip_insertion, skip_update)]
     pub position: Option<i32>,

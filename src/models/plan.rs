@@ -96,7 +96,7 @@ pub struct PlanInput {
     pub period_start: NaiveDate,
     /// The last day the plan is in effect; on or after `period_start`.
     pub period_end: NaiveDate,
-    /// Where the plan is in its life; `draft` when left out on create.
+    /// Where the plan is in its life; a new plan is a `draft` unless told otherwise.
     #[schema(default = "draft", required = false)]
     pub status: PlanStatus,
     /// Who approved the plan; at most 200 characters.

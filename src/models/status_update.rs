@@ -80,8 +80,8 @@ pub struct StatusUpdateInput {
     #[schema(max_length = 200, pattern = "^[^\\u0000]*$")]
     pub author: Option<String>,
     /// The date the update speaks for, such as the end of a reporting quarter (it
-    /// may be ahead of today, for a report prepared early). Defaults to today (UTC)
-    /// on create.
+    /// may be ahead of today, for a report prepared early); a new update speaks
+    /// for today (UTC) unless told otherwise.
     #[schema(required = false)]
     pub as_of: NaiveDate,
 }

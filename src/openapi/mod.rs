@@ -57,7 +57,27 @@ pub fn document() -> Document {
     errors::add_error_responses(&mut document);
     links::add_links(&mut document);
     refuse_unknown_fields(&mut document);
+    require_response_fields(&mut document);
     bound_strings(document)
+}
+
+/// Every field of a resource or list is always sent (null when empty), so the
+/// response schemas require them all, and clients need not handle "absent".
+/// Bodies a client writes, and problem documents (whose `errors` may be left out),
+/// keep their own.
+fn require_response_fields(document: &mut Document) {
+    let Some(components) = document.components.as_mut() else {
+        return;
+    };
+    for (name, schema) in components.schemas.iter_mut() {
+        let written = name.ends_with("Input") || name.ends_with("Patch");
+        if let RefOr::T(Schema::Object(object)) = schema
+            && !written
+            && name != "Problem"
+        {
+            object.required = object.properties.keys().cloned().collect();
+        }
+    }
 }
 
 /// The API is served from wherever the document is: a relative server, so a
@@ -165,6 +185,14 @@ fn patch_of(schema: RefOr<Schema>, what: &str) -> RefOr<Schema> {
     match schema {
         RefOr::T(Schema::Object(mut object)) => {
             object.required.clear();
+            // A default applies to a new resource; a patch leaves out what stays.
+            for property in object.properties.values_mut() {
+                match property {
+                    RefOr::T(Schema::Object(property)) => property.default = None,
+                    RefOr::Ref(reference) => reference.default = None,
+                    RefOr::T(_) => {}
+                }
+            }
             object.description = Some(format!(
                 "A JSON merge patch of {what}: the fields to change. Fields left out keep their value; `null` clears a field that may be empty."
             ));
