@@ -8,6 +8,7 @@ pub mod db;
 pub mod error;
 pub mod models;
 pub mod openapi;
+pub mod outline;
 pub mod pagination;
 pub mod request_log;
 pub mod schema;

@@ -2,6 +2,7 @@
 //! answer), every route registered in [`routes`].
 
 pub mod areas;
+pub mod documents;
 pub mod extract;
 pub mod fallback;
 pub mod goals;
@@ -31,6 +32,8 @@ pub fn routes(config: &mut ServiceConfig) {
                 .service(service::get_openapi_document)
                 .service(plans::list_plans)
                 .service(plans::create_plan)
+                .service(documents::import_plan)
+                .service(documents::get_plan_document)
                 .service(plans::get_plan)
                 .service(plans::update_plan)
                 .service(plans::delete_plan)

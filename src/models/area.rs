@@ -12,15 +12,28 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::positions::Siblings;
+use super::progress::{self, Progress, RollUp};
 use super::{Conn, goal, plan};
 use crate::error::ApiError;
 use crate::pagination::{Page, PageRequest};
 use crate::schema::{areas, goals};
 use crate::validation::{self, FieldReader, LONG_TEXT, SHORT_TEXT};
 
-/// A strategic area of a plan.
-#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+/// An area's row as stored; [`Area::new`] adds its progress.
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = areas, check_for_backend(diesel::pg::Pg))]
+pub struct AreaRow {
+    pub id: Uuid,
+    pub plan_id: Uuid,
+    pub position: i32,
+    pub title: String,
+    pub description: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A strategic area of a plan, with the progress of its goals.
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({
     "id": "0193a3c4-6a00-7c11-9d2e-3f4a5b6c7d8e",
     "plan_id": "0193a3c4-5b6e-7f00-8a1b-2c3d4e5f6a7b",
@@ -28,7 +41,15 @@ use crate::validation::{self, FieldReader, LONG_TEXT, SHORT_TEXT};
     "title": "Career Building and Recognition",
     "description": "Help members develop skills throughout their careers.",
     "created_at": "2026-11-27T12:00:00Z",
-    "updated_at": "2026-11-27T12:00:00Z"
+    "updated_at": "2026-11-27T12:00:00Z",
+    "progress": {
+        "goal_count": 4,
+        "by_status": {
+            "not_started": 1, "on_track": 2, "at_risk": 0, "off_track": 0,
+            "on_hold": 0, "completed": 1, "discontinued": 0
+        },
+        "percent_complete": 62.5
+    }
 }))]
 pub struct Area {
     /// The area's id.
@@ -48,6 +69,31 @@ pub struct Area {
     pub created_at: DateTime<Utc>,
     /// When the area was last changed (including when its position moved).
     pub updated_at: DateTime<Utc>,
+    /// How far along the area is, rolled up from its goals and sub-goals.
+    pub progress: Progress,
+}
+
+impl Area {
+    /// The area as sent: its row and its progress (see also [`Self::rolled_up`]).
+    pub fn new(row: AreaRow, progress: Progress) -> Self {
+        Self {
+            id: row.id,
+            plan_id: row.plan_id,
+            position: row.position,
+            title: row.title,
+            description: row.description,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            progress,
+        }
+    }
+
+    /// The area as sent, with its progress taken from `roll_up` (that of a area
+    /// without goals if `roll_up` has no entry for it).
+    pub fn rolled_up(row: AreaRow, roll_up: &RollUp) -> Self {
+        let progress = roll_up.area(row.id);
+        Self::new(row, progress)
+    }
 }
 
 /// The fields of a strategic area a client writes. On create, `title` is required.
@@ -80,7 +126,7 @@ impl AreaInput {
     const WRITABLE: &[&str] = &["position", "title", "description"];
 
     /// Reads a create body (`current` is `None`) or a merge patch over `current`.
-    pub fn read(body: Value, current: Option<&Area>) -> Result<Self, ApiError> {
+    pub fn read(body: Value, current: Option<&AreaRow>) -> Result<Self, ApiError> {
         let mut r = FieldReader::new(body, Self::WRITABLE, &read_only())?;
         let position = r.if_present("position", validation::integer(1, i64::from(i32::MAX)));
         let title = r.required(
@@ -123,10 +169,10 @@ pub async fn list(
     plan_id: Uuid,
     page: &PageRequest,
 ) -> Result<Page<Area>, ApiError> {
-    plan::get(conn, plan_id).await?;
+    plan::get_row(conn, plan_id).await?;
     let mut query = areas::table
         .filter(areas::plan_id.eq(plan_id))
-        .select(Area::as_select())
+        .select(AreaRow::as_select())
         .into_boxed();
     if let Some(AreaKey(position, id)) = page.after()? {
         query = query.filter(
@@ -140,25 +186,45 @@ pub async fn list(
         .limit(page.fetch_limit())
         .load(conn)
         .await?;
-    Ok(page.page(rows, |area| AreaKey(area.position, area.id)))
+    let page = page.page(rows, |area| AreaKey(area.position, area.id));
+    let ids: Vec<Uuid> = page.items.iter().map(|area| area.id).collect();
+    let roll_up = progress::for_areas(conn, &ids).await?;
+    Ok(Page {
+        items: (page.items.into_iter())
+            .map(|row| Area::rolled_up(row, &roll_up))
+            .collect(),
+        next_cursor: page.next_cursor,
+    })
 }
 
-/// The area with this id.
+/// The area with this id, with its progress.
 pub async fn get(conn: &mut Conn, id: Uuid) -> Result<Area, ApiError> {
+    let row = get_row(conn, id).await?;
+    with_progress(conn, row).await
+}
+
+/// The area's row, without its progress: for checking that it exists.
+pub async fn get_row(conn: &mut Conn, id: Uuid) -> Result<AreaRow, ApiError> {
     areas::table
         .find(id)
-        .select(Area::as_select())
+        .select(AreaRow::as_select())
         .first(conn)
         .await
         .optional()?
         .ok_or_else(|| ApiError::not_found("strategic area", id))
 }
 
-/// Finds the area and locks its plan (see [`plan::lock`]); the area as it is then.
-pub async fn get_locking_plan(conn: &mut Conn, id: Uuid) -> Result<Area, ApiError> {
-    let plan_id = get(conn, id).await?.plan_id;
+/// The area with its progress, from its goals as they are now.
+async fn with_progress(conn: &mut Conn, row: AreaRow) -> Result<Area, ApiError> {
+    let progress = progress::for_areas(conn, &[row.id]).await?.area(row.id);
+    Ok(Area::new(row, progress))
+}
+
+/// Finds the area and locks its plan (see [`plan::lock`]); the area's row as it is then.
+pub async fn get_locking_plan(conn: &mut Conn, id: Uuid) -> Result<AreaRow, ApiError> {
+    let plan_id = get_row(conn, id).await?.plan_id;
     plan::lock(conn, plan_id).await?;
-    get(conn, id).await
+    get_row(conn, id).await
 }
 
 /// Creates an area in the plan from a create body.
@@ -168,18 +234,19 @@ pub async fn create(conn: &mut Conn, plan_id: Uuid, body: Value) -> Result<Area,
         plan::lock(conn, plan_id).await?;
         let siblings = Siblings::AreasOf(plan_id);
         let position = siblings.insert_at(conn, input.position).await?;
-        let area = diesel::insert_into(areas::table)
+        let row = diesel::insert_into(areas::table)
             .values((
                 areas::id.eq(Uuid::now_v7()),
                 areas::plan_id.eq(plan_id),
                 areas::position.eq(position),
                 &input,
             ))
-            .returning(Area::as_returning())
+            .returning(AreaRow::as_returning())
             .get_result(conn)
             .await?;
         goal::renumber(conn, plan_id).await?;
-        Ok(area)
+        // A new area has no goals yet.
+        Ok(Area::new(row, Progress::default()))
     })
     .await
 }
@@ -193,19 +260,19 @@ pub async fn update(conn: &mut Conn, id: Uuid, patch: Value) -> Result<Area, Api
         let position = Siblings::AreasOf(current.plan_id)
             .move_within(conn, current.position, requested)
             .await?;
-        let area = diesel::update(areas::table.find(id))
+        let row = diesel::update(areas::table.find(id))
             .set((
                 &input,
                 areas::position.eq(position),
                 areas::updated_at.eq(diesel::dsl::now),
             ))
-            .returning(Area::as_returning())
+            .returning(AreaRow::as_returning())
             .get_result(conn)
             .await?;
         if position != current.position {
             goal::renumber(conn, current.plan_id).await?;
         }
-        Ok(area)
+        with_progress(conn, row).await
     })
     .await
 }

@@ -558,20 +558,38 @@ pub async fn renumber(conn: &mut Conn, plan_id: Uuid) -> Result<(), ApiError> {
 /// `as_of`, then `created_at`), or `not_started` without one. Callers hold the
 /// goal's lock, so concurrent updates of one goal are applied one after the other.
 pub async fn refresh_status(conn: &mut Conn, goal_id: Uuid) -> Result<(), ApiError> {
-    diesel::sql_query(
+    refresh_statuses(conn, StatusScope::Goal, goal_id).await
+}
+
+/// [`refresh_status`] for every goal of a plan at once, as after an import.
+pub async fn refresh_plan_statuses(conn: &mut Conn, plan_id: Uuid) -> Result<(), ApiError> {
+    refresh_statuses(conn, StatusScope::Plan, plan_id).await
+}
+
+enum StatusScope {
+    Goal,
+    Plan,
+}
+
+async fn refresh_statuses(conn: &mut Conn, scope: StatusScope, id: Uuid) -> Result<(), ApiError> {
+    let column = match scope {
+        StatusScope::Goal => "id",
+        StatusScope::Plan => "plan_id",
+    };
+    diesel::sql_query(format!(
         "UPDATE goals SET status = COALESCE(latest.status, 'not_started'), \
                           progress_percent = latest.progress_percent, \
                           updated_at = now() \
-         FROM (SELECT $1::uuid AS goal_id) target \
+         FROM goals target \
          LEFT JOIN LATERAL ( \
              SELECT status, progress_percent FROM status_updates \
-             WHERE goal_id = target.goal_id \
+             WHERE goal_id = target.id \
              ORDER BY as_of DESC, created_at DESC, id DESC LIMIT 1) latest ON true \
-         WHERE goals.id = target.goal_id \
+         WHERE goals.id = target.id AND target.{column} = $1 \
            AND (goals.status, goals.progress_percent) \
-               IS DISTINCT FROM (COALESCE(latest.status, 'not_started'), latest.progress_percent)",
-    )
-    .bind::<diesel::sql_types::Uuid, _>(goal_id)
+               IS DISTINCT FROM (COALESCE(latest.status, 'not_started'), latest.progress_percent)"
+    ))
+    .bind::<diesel::sql_types::Uuid, _>(id)
     .execute(conn)
     .await?;
     Ok(())

@@ -3,9 +3,12 @@
 //! that says what was wrong with the input.
 
 pub mod area;
+pub mod document;
 pub mod goal;
+pub mod import;
 pub mod plan;
 pub mod positions;
+pub mod progress;
 pub mod status_update;
 
 /// A status stored as text with a `CHECK` constraint and sent as a snake_case string.

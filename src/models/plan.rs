@@ -11,15 +11,34 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::progress::{self, Progress, RollUp};
 use super::{Conn, PlanStatus};
 use crate::error::ApiError;
 use crate::pagination::{Page, PageRequest};
 use crate::schema::{areas, plans};
 use crate::validation::{self, FieldReader, LONG_TEXT, SHORT_TEXT};
 
-/// A multi-year strategic plan as adopted by the association's board.
-#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+/// A plan's row as stored; [`Plan::new`] adds its progress.
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = plans, check_for_backend(diesel::pg::Pg))]
+pub struct PlanRow {
+    pub id: Uuid,
+    pub title: String,
+    pub summary: Option<String>,
+    pub value_proposition: Option<String>,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub status: PlanStatus,
+    pub approved_by: Option<String>,
+    pub approved_on: Option<NaiveDate>,
+    pub predecessor_plan_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A multi-year strategic plan as adopted by the association's board, with the
+/// progress of its goals.
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({
     "id": "0193a3c4-5b6e-7f00-8a1b-2c3d4e5f6a7b",
     "title": "Core Strategic Plan 2022-2025",
@@ -32,7 +51,15 @@ use crate::validation::{self, FieldReader, LONG_TEXT, SHORT_TEXT};
     "approved_on": "2024-04-18",
     "predecessor_plan_id": null,
     "created_at": "2026-11-27T12:00:00Z",
-    "updated_at": "2026-11-27T12:00:00Z"
+    "updated_at": "2026-11-27T12:00:00Z",
+    "progress": {
+        "goal_count": 12,
+        "by_status": {
+            "not_started": 3, "on_track": 5, "at_risk": 1, "off_track": 0,
+            "on_hold": 0, "completed": 3, "discontinued": 0
+        },
+        "percent_complete": 41.7
+    }
 }))]
 pub struct Plan {
     /// The plan's id.
@@ -63,6 +90,36 @@ pub struct Plan {
     pub created_at: DateTime<Utc>,
     /// When the plan was last changed.
     pub updated_at: DateTime<Utc>,
+    /// How far along the plan is, rolled up from the goals and sub-goals of all its areas.
+    pub progress: Progress,
+}
+
+impl Plan {
+    /// The plan as sent: its row and its progress (see also [`Self::rolled_up`]).
+    pub fn new(row: PlanRow, progress: Progress) -> Self {
+        Self {
+            id: row.id,
+            title: row.title,
+            summary: row.summary,
+            value_proposition: row.value_proposition,
+            period_start: row.period_start,
+            period_end: row.period_end,
+            status: row.status,
+            approved_by: row.approved_by,
+            approved_on: row.approved_on,
+            predecessor_plan_id: row.predecessor_plan_id,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            progress,
+        }
+    }
+
+    /// The plan as sent, with its progress taken from `roll_up` (that of a plan
+    /// without goals if `roll_up` has no entry for it).
+    pub fn rolled_up(row: PlanRow, roll_up: &RollUp) -> Self {
+        let progress = roll_up.plan(row.id);
+        Self::new(row, progress)
+    }
 }
 
 /// The fields of a plan a client writes. On create, `title`, `period_start` and
@@ -123,7 +180,7 @@ impl PlanInput {
     ];
 
     /// Reads a create body (`current` is `None`) or a merge patch over `current`.
-    pub fn read(body: Value, current: Option<&Plan>) -> Result<Self, ApiError> {
+    pub fn read(body: Value, current: Option<&PlanRow>) -> Result<Self, ApiError> {
         let mut r = FieldReader::new(body, Self::WRITABLE, validation::SERVER_SET)?;
         let title = r.required(
             "title",
@@ -216,7 +273,7 @@ pub async fn list(
     filter: &PlanFilter,
     page: &PageRequest,
 ) -> Result<Page<Plan>, ApiError> {
-    let mut query = plans::table.select(Plan::as_select()).into_boxed();
+    let mut query = plans::table.select(PlanRow::as_select()).into_boxed();
     if let Some(status) = filter.status {
         query = query.filter(plans::status.eq(status));
     }
@@ -232,26 +289,46 @@ pub async fn list(
         .limit(page.fetch_limit())
         .load(conn)
         .await?;
-    Ok(page.page(rows, |plan| PlanKey(plan.period_start, plan.id)))
+    let page = page.page(rows, |plan| PlanKey(plan.period_start, plan.id));
+    let ids: Vec<Uuid> = page.items.iter().map(|plan| plan.id).collect();
+    let roll_up = progress::for_plans(conn, &ids).await?;
+    Ok(Page {
+        items: (page.items.into_iter())
+            .map(|row| Plan::rolled_up(row, &roll_up))
+            .collect(),
+        next_cursor: page.next_cursor,
+    })
 }
 
-/// The plan with this id.
+/// The plan with this id, with its progress.
 pub async fn get(conn: &mut Conn, id: Uuid) -> Result<Plan, ApiError> {
+    let row = get_row(conn, id).await?;
+    with_progress(conn, row).await
+}
+
+/// The plan's row, without its progress: for checking that it exists.
+pub async fn get_row(conn: &mut Conn, id: Uuid) -> Result<PlanRow, ApiError> {
     plans::table
         .find(id)
-        .select(Plan::as_select())
+        .select(PlanRow::as_select())
         .first(conn)
         .await
         .optional()?
         .ok_or_else(|| ApiError::not_found("plan", id))
 }
 
+/// The plan with its progress, from its goals as they are now.
+async fn with_progress(conn: &mut Conn, row: PlanRow) -> Result<Plan, ApiError> {
+    let progress = progress::for_plans(conn, &[row.id]).await?.plan(row.id);
+    Ok(Plan::new(row, progress))
+}
+
 /// Locks the plan's row until the transaction ends, so that changes to the order of
 /// its areas and goals happen one at a time.
-pub async fn lock(conn: &mut Conn, id: Uuid) -> Result<Plan, ApiError> {
+pub async fn lock(conn: &mut Conn, id: Uuid) -> Result<PlanRow, ApiError> {
     plans::table
         .find(id)
-        .select(Plan::as_select())
+        .select(PlanRow::as_select())
         .for_no_key_update()
         .first(conn)
         .await
@@ -264,12 +341,13 @@ pub async fn create(conn: &mut Conn, body: Value) -> Result<Plan, ApiError> {
     let input = PlanInput::read(body, None)?;
     conn.transaction(async |conn| {
         check_predecessor(conn, None, input.predecessor_plan_id).await?;
-        let plan = diesel::insert_into(plans::table)
+        let row = diesel::insert_into(plans::table)
             .values((plans::id.eq(Uuid::now_v7()), &input))
-            .returning(Plan::as_returning())
+            .returning(PlanRow::as_returning())
             .get_result(conn)
             .await?;
-        Ok(plan)
+        // A new plan has no goals yet.
+        Ok(Plan::new(row, Progress::default()))
     })
     .await
 }
@@ -282,12 +360,12 @@ pub async fn update(conn: &mut Conn, id: Uuid, patch: Value) -> Result<Plan, Api
         if input.predecessor_plan_id != current.predecessor_plan_id {
             check_predecessor(conn, Some(id), input.predecessor_plan_id).await?;
         }
-        let plan = diesel::update(plans::table.find(id))
+        let row = diesel::update(plans::table.find(id))
             .set((&input, plans::updated_at.eq(diesel::dsl::now)))
-            .returning(Plan::as_returning())
+            .returning(PlanRow::as_returning())
             .get_result(conn)
             .await?;
-        Ok(plan)
+        with_progress(conn, row).await
     })
     .await
 }

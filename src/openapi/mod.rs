@@ -4,7 +4,10 @@
 //! document says what the server really does.
 
 mod errors;
+mod import;
 mod links;
+
+pub use import::PlanImport;
 
 use actix_web::App;
 use serde_json::Value;
@@ -70,7 +73,9 @@ fn require_response_fields(document: &mut Document) {
         return;
     };
     for (name, schema) in components.schemas.iter_mut() {
-        let written = name.ends_with("Input") || name.ends_with("Patch");
+        let written = ["Input", "Patch", "Import"]
+            .iter()
+            .any(|suffix| name.ends_with(suffix));
         if let RefOr::T(Schema::Object(object)) = schema
             && !written
             && name != "Problem"

@@ -1,0 +1,149 @@
+//! A whole plan as one document: `GET /api/v1/plans/{plan_id}/document` and
+//! `POST /api/v1/plans/import`.
+
+use actix_web::http::header::{self, ContentType};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, post, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use super::extract::QueryParams;
+use super::{Db, connection};
+use crate::error::ApiError;
+use crate::models::document::{self, PlanDocument, Updates};
+use crate::models::import::{self, ImportReport, Source};
+use crate::openapi::PlanImport;
+
+/// The request body limit, in bytes, as configured.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// Query parameters of [`get_plan_document`].
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DocumentParams {
+    /// Which status updates each goal carries: `all` (newest first, when left out),
+    /// `latest`, or `none`.
+    updates: Option<Updates>,
+}
+
+/// Get a whole plan as one document
+///
+/// The plan with its areas in order, each area's goals in order with their
+/// sub-goals nested, and each goal's status updates: everything the portal needs
+/// to draw the plan, in one request. Plans and areas carry their progress summary.
+/// The same shape imports with `import_plan`.
+#[utoipa::path(
+    tag = "plans",
+    params(("plan_id" = Uuid, Path, description = "The plan's id"), DocumentParams),
+    responses((status = 200, description = "The plan as one document", body = PlanDocument))
+)]
+#[get("/plans/{plan_id}/document")]
+pub async fn get_plan_document(
+    db: Db,
+    plan_id: web::Path<Uuid>,
+    QueryParams(params): QueryParams<DocumentParams>,
+) -> Result<HttpResponse, ApiError> {
+    let updates = params.updates.unwrap_or_default();
+    let document = document::export(&mut *connection(&db).await?, *plan_id, updates).await?;
+    Ok(HttpResponse::Ok().json(document))
+}
+
+/// Query parameters of [`import_plan`].
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ImportParams {
+    /// `true` reads and checks the document and reports what it would create,
+    /// writing nothing.
+    dry_run: Option<bool>,
+}
+
+/// Import a whole plan
+///
+/// Creates a plan with its areas, goals, sub-goals and status updates from one
+/// document, in one transaction: all of it or nothing. The body is either a plan
+/// document as JSON (the shape `get_plan_document` answers; ids, timestamps and
+/// derived fields are ignored), or a plan outline as `text/markdown` or
+/// `text/plain`: a title with its years, "Strategic Area N: Title" (or Markdown)
+/// headings, numbered goals "1." and sub-goals "1.1.", and annotations such as
+/// "(Completed)", "(Revision March 2024)" or "(New goal as of 2023)". Every problem
+/// is reported at once, with a JSON pointer (or an outline line) to where it is.
+/// Importing the same document twice creates two plans.
+#[utoipa::path(
+    tag = "plans",
+    params(ImportParams),
+    request_body(content(
+        (PlanImport = "application/json"),
+        (String = "text/markdown"),
+        (String = "text/plain")
+    )),
+    responses(
+        (status = 201, description = "The plan was created", body = ImportReport,
+            headers(("Location" = String, description = "The new plan's address"))),
+        (status = 200, description = "Dry run: what the import would create; nothing was written", body = ImportReport)
+    )
+)]
+#[post("/plans/import")]
+pub async fn import_plan(
+    request: HttpRequest,
+    db: Db,
+    limit: web::Data<BodyLimit>,
+    body: web::Payload,
+    QueryParams(params): QueryParams<ImportParams>,
+) -> Result<HttpResponse, ApiError> {
+    let source = read_source(&request, body, limit.0).await?;
+    let dry_run = params.dry_run.unwrap_or(false);
+    let report = import::run(&mut *connection(&db).await?, source, dry_run).await?;
+    Ok(match report.plan_id {
+        Some(plan_id) => HttpResponse::Created()
+            .insert_header((header::LOCATION, format!("/api/v1/plans/{plan_id}")))
+            .json(report),
+        None => HttpResponse::Ok().json(report),
+    })
+}
+
+/// The body, by its content type: a JSON document or a text outline.
+async fn read_source(
+    request: &HttpRequest,
+    body: web::Payload,
+    limit: usize,
+) -> Result<Source, ApiError> {
+    let mime = request
+        .mime_type()
+        .ok()
+        .flatten()
+        .unwrap_or(ContentType::octet_stream().0);
+    let is_json = mime.subtype() == "json" || mime.suffix().is_some_and(|suffix| suffix == "json");
+    let is_text =
+        mime.type_() == "text" && ["markdown", "plain"].contains(&mime.subtype().as_str());
+    if !is_json && !is_text {
+        return Err(ApiError::UnsupportedMediaType(
+            "send a plan document as application/json, or a plan outline as text/markdown or text/plain (with curl: -H 'Content-Type: text/markdown' --data-binary @plan.md)".to_owned(),
+        ));
+    }
+    let bytes = body
+        .to_bytes_limited(limit)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge(limit))?
+        .map_err(|error| ApiError::BadRequest {
+            detail: format!("the body could not be read: {error}"),
+            errors: Vec::new(),
+        })?;
+    if is_json {
+        serde_json::from_slice(&bytes)
+            .map(Source::Document)
+            .map_err(|error| ApiError::BadRequest {
+                detail: format!("the body is not valid JSON: {error}"),
+                errors: Vec::new(),
+            })
+    } else {
+        String::from_utf8(bytes.to_vec())
+            .map(Source::Outline)
+            .map_err(|_| ApiError::BadRequest {
+                detail: "the outline is not UTF-8 text".to_owned(),
+                errors: Vec::new(),
+            })
+    }
+}
