@@ -1,7 +1,7 @@
 """Schemathesis hooks for strategy-tracker (loaded by scripts/contract-check).
 
-They teach the generator two rules of the API that JSON Schema cannot state. Both
-rules are enforced by the service and covered by its own tests; the hooks only keep
+They teach the generator rules of the API that JSON Schema cannot state. Every rule
+is enforced by the service and covered by its own tests; the hooks only keep
 made-up "valid" requests from breaking them.
 """
 
@@ -24,20 +24,70 @@ def issued_by_server(cursor):
     return True
 
 
+IMPORT_PATH = "/api/v1/plans/import"
+MAX_LEVELS = 8
+def within_budget(document, left):
+    """Drops goals and status updates past a document's totals (at most 5,000 and
+    50,000), which each list's own maxItems cannot state; depth first."""
+    if not isinstance(document, dict):
+        return
+    for key in ("areas", "goals", "sub_goals", "status_updates"):
+        items = document.get(key)
+        if not isinstance(items, list):
+            continue
+        budget = "goals" if key == "sub_goals" else key
+        if budget in left:
+            del items[max(left[budget], 0):]
+            left[budget] -= len(items)
+        for item in items:
+            within_budget(item, left)
+
+
+def import_document(document, level=0):
+    """In an import document (tests/documents.rs covers each rule): positions follow
+    the order of each list, codes are unique in an area (so made-up ones are left
+    out), a goal's dates come in order, and goals nest at most 8 levels."""
+    if isinstance(document, list):
+        for item in document:
+            import_document(item, level)
+        return
+    if not isinstance(document, dict):
+        return
+    document.pop("position", None)
+    document.pop("code", None)
+    start, due = document.get("start_date"), document.get("due_date")
+    if isinstance(start, str) and isinstance(due, str) and due < start:
+        document["start_date"], document["due_date"] = due, start
+    if "sub_goals" in document and level + 1 >= MAX_LEVELS:
+        document["sub_goals"] = []
+    for key in ("areas", "goals", "sub_goals"):
+        import_document(document.get(key), level + (key == "sub_goals"))
+
+
+def outline_around(text):
+    """An outline needs a title with its years and a numbered goal; made-up text
+    becomes that goal's title (tests/documents.rs covers outlines without them)."""
+    title = " ".join(text.replace("\x00", " ").split()) or "Goal"
+    return f"Fuzzed Plan 2024-2026\n\nStrategic Area 1: Area\n\n1. {title}\n"
+
+
 @schemathesis.hook
 def before_call(ctx, case, **kwargs):
-    """Where Schemathesis makes up positive data, a made-up cursor is dropped; the
+    """Where Schemathesis makes up positive data: a made-up cursor is dropped (the
     cursors the server issued, passed along the `next_page` links in the stateful
-    phase, are kept."""
+    phase, are kept), and an import body is made to follow the rules above."""
     meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive:
+        return
     cursor = (case.query or {}).get("cursor")
-    if (
-        isinstance(cursor, str)
-        and meta is not None
-        and meta.generation.mode.is_positive
-        and not issued_by_server(cursor)
-    ):
+    if isinstance(cursor, str) and not issued_by_server(cursor):
         del case.query["cursor"]
+    if case.operation.path == IMPORT_PATH:
+        if isinstance(case.body, str):
+            case.body = outline_around(case.body)
+        else:
+            within_budget(case.body, {"goals": 5000, "status_updates": 50000})
+            import_document(case.body)
 
 
 # Dates that must come in order within one body. A body that breaks this is rightly

@@ -1,7 +1,10 @@
 //! Command line and configuration: every setting is a flag with a matching
 //! environment variable, read once in `main` and passed down.
 
+use std::path::PathBuf;
+
 use clap::{Args, Parser, Subcommand};
+use uuid::Uuid;
 
 /// strategy-tracker: the system of record for an association's strategic plan and
 /// the progress staff record on it.
@@ -15,7 +18,7 @@ pub struct Cli {
 }
 
 /// What to do; `serve` when none is given.
-#[derive(Debug, Clone, Copy, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Apply pending database migrations, then serve the API (the default).
     Serve,
@@ -23,7 +26,24 @@ pub enum Command {
     Migrate,
     /// Print the OpenAPI document and exit.
     Openapi,
+    /// Create a plan from a file: a JSON plan document (*.json) or a plan outline in
+    /// text or Markdown (anything else). Prints the import report as JSON.
+    Import {
+        /// The file to read.
+        file: PathBuf,
+        /// Read and check the file and report what it would create, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print a plan as one JSON document, the shape `import` reads.
+    Export {
+        /// The plan's id.
+        plan_id: Uuid,
+    },
 }
+
+/// The request body limit when none is configured: 2 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 /// The service's settings.
 #[derive(Debug, Clone, Args)]
@@ -57,7 +77,7 @@ pub struct Config {
     pub database_timeout_seconds: u64,
 
     /// Largest request body accepted, in bytes (2 MiB by default).
-    #[arg(long, env = "BODY_LIMIT_BYTES", global = true, default_value_t = 2 * 1024 * 1024)]
+    #[arg(long, env = "BODY_LIMIT_BYTES", global = true, default_value_t = DEFAULT_BODY_LIMIT)]
     pub body_limit_bytes: usize,
 
     /// HTTP worker threads; one per CPU core when not set.

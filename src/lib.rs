@@ -10,6 +10,7 @@ pub mod models;
 pub mod openapi;
 pub mod outline;
 pub mod pagination;
+pub mod plan_files;
 pub mod request_log;
 pub mod schema;
 pub mod startup;

@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use strategy_tracker::config::{Cli, Command, Config};
-use strategy_tracker::{db, openapi, startup};
+use strategy_tracker::{db, openapi, plan_files, startup};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -15,6 +15,8 @@ fn main() -> ExitCode {
         }
         Command::Migrate => db::prepare(&cli.config.database_url),
         Command::Serve => serve(&cli.config),
+        Command::Import { file, dry_run } => plan_files::import(&cli.config, &file, dry_run),
+        Command::Export { plan_id } => plan_files::export(&cli.config, plan_id),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

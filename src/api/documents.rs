@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::extract::QueryParams;
 use super::{Db, connection};
 use crate::error::ApiError;
-use crate::models::document::{self, PlanDocument, Updates};
+use crate::models::document::{self, PlanDocument, UpdatesInDocument};
 use crate::models::import::{self, ImportReport, Source};
 use crate::openapi::PlanImport;
 
@@ -25,7 +25,7 @@ pub struct BodyLimit(pub usize);
 pub struct DocumentParams {
     /// Which status updates each goal carries: `all` (newest first, when left out),
     /// `latest`, or `none`.
-    updates: Option<Updates>,
+    updates: Option<UpdatesInDocument>,
 }
 
 /// Get a whole plan as one document

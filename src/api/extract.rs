@@ -42,15 +42,10 @@ fn json_error(error: JsonPayloadError, body_limit: usize) -> ApiError {
     }
 }
 
-/// Ids in paths: a segment that is not a UUID names nothing, so it is a 404.
+/// Ids in paths: a segment that is not a UUID names nothing (see [`super::fallback::not_an_id`]).
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|_error, request| {
-        ApiError::NotFound(format!(
-            "nothing is at {}: ids are UUIDs, such as 0193a3c4-5b6e-7f00-8a1b-2c3d4e5f6a7b",
-            request.path()
-        ))
-        .into()
-    })
+    web::PathConfig::default()
+        .error_handler(|_error, request| super::fallback::not_an_id(request).into())
 }
 
 /// Query parameters read into `T`, which denies unknown fields. Each bad parameter

@@ -34,17 +34,20 @@ impl KnownPaths {
         Self(paths)
     }
 
+    /// The methods of the documented path that matches `path` most closely: a
+    /// literal segment (`/plans/import`) wins over a parameter (`/plans/{plan_id}`).
     fn methods_for(&self, path: &str) -> Option<&[String]> {
         let requested: Vec<&str> = segments(path).collect();
         self.0
             .iter()
-            .find(|(pattern, _)| {
+            .filter(|(pattern, _)| {
                 pattern.len() == requested.len()
                     && pattern
                         .iter()
                         .zip(&requested)
                         .all(|(p, r)| p.starts_with('{') || p == r)
             })
+            .max_by_key(|(pattern, _)| pattern.iter().filter(|p| !p.starts_with('{')).count())
             .map(|(_, methods)| methods.as_slice())
     }
 }
@@ -53,7 +56,7 @@ fn segments(path: &str) -> impl Iterator<Item = &str> {
     path.split('/').filter(|segment| !segment.is_empty())
 }
 
-/// The default service of the app.
+/// The default service of the app: no route took the request.
 pub async fn no_route(
     request: HttpRequest,
     known: web::Data<KnownPaths>,
@@ -65,4 +68,22 @@ pub async fn no_route(
             request.path()
         )),
     })
+}
+
+/// The answer when a route took the request but an id in its path is not a UUID:
+/// a 405 when the path is really another one that lacks this method (`PATCH
+/// /plans/import`), else a 404, since such an id names nothing.
+pub fn not_an_id(request: &HttpRequest) -> ApiError {
+    let methods = request
+        .app_data::<web::Data<KnownPaths>>()
+        .and_then(|known| known.methods_for(request.path()));
+    match methods {
+        Some(methods) if !methods.iter().any(|m| m == request.method().as_str()) => {
+            ApiError::MethodNotAllowed(methods.to_vec())
+        }
+        _ => ApiError::NotFound(format!(
+            "nothing is at {}: ids are UUIDs, such as 0193a3c4-5b6e-7f00-8a1b-2c3d4e5f6a7b",
+            request.path()
+        )),
+    }
 }

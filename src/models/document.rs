@@ -20,13 +20,13 @@ use crate::error::ApiError;
 use crate::schema::{areas, goals, status_updates};
 
 /// The SQL queries [`export`] makes, whatever the size of the plan: the plan, its
-/// areas, its goals, and their status updates (none with [`Updates::None`]).
+/// areas, its goals, and their status updates (none with [`UpdatesInDocument::None`]).
 pub const EXPORT_QUERIES: usize = 4;
 
 /// Which status updates a document carries for each goal.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Updates {
+pub enum UpdatesInDocument {
     /// Every status update, newest first.
     #[default]
     All,
@@ -73,7 +73,7 @@ pub struct GoalDocument {
 pub async fn export(
     conn: &mut Conn,
     plan_id: Uuid,
-    updates: Updates,
+    updates: UpdatesInDocument,
 ) -> Result<PlanDocument, ApiError> {
     let plan = plan::get_row(conn, plan_id).await?;
     let areas = areas::table
@@ -96,7 +96,7 @@ pub async fn export(
 async fn load_updates(
     conn: &mut Conn,
     plan_id: Uuid,
-    updates: Updates,
+    updates: UpdatesInDocument,
 ) -> Result<Vec<StatusUpdate>, ApiError> {
     let of_plan = status_updates::table
         .inner_join(goals::table)
@@ -109,9 +109,9 @@ async fn load_updates(
         ))
         .select(StatusUpdate::as_select());
     let rows = match updates {
-        Updates::None => Vec::new(),
-        Updates::All => of_plan.load(conn).await?,
-        Updates::Latest => {
+        UpdatesInDocument::None => Vec::new(),
+        UpdatesInDocument::All => of_plan.load(conn).await?,
+        UpdatesInDocument::Latest => {
             of_plan
                 .distinct_on(status_updates::goal_id)
                 .load(conn)

@@ -271,11 +271,11 @@ pub async fn list(
         .into_boxed();
     match scope {
         GoalScope::Plan(plan_id) => {
-            plan::get(conn, plan_id).await?;
+            plan::get_row(conn, plan_id).await?;
             query = query.filter(goals::plan_id.eq(plan_id));
         }
         GoalScope::Area(area_id) => {
-            area::get(conn, area_id).await?;
+            area::get_row(conn, area_id).await?;
             query = query.filter(goals::area_id.eq(area_id));
         }
     }

@@ -60,6 +60,8 @@ struct AreaDraft {
 
 #[derive(Debug)]
 struct GoalDraft {
+    /// Where the goal is in the document, for problems found later.
+    pointer: String,
     input: GoalInput,
     updates: Vec<StatusUpdateInput>,
     sub_goals: Vec<GoalDraft>,
@@ -69,13 +71,13 @@ struct GoalDraft {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ImportCounts {
     /// Strategic areas.
-    #[schema(minimum = 0, maximum = 200)]
+    #[schema(minimum = 0, maximum = 200, format = Int32)]
     pub areas: usize,
     /// Goals and sub-goals, at every level.
-    #[schema(minimum = 0, maximum = 5000)]
+    #[schema(minimum = 0, maximum = 5000, format = Int32)]
     pub goals: usize,
     /// Status updates.
-    #[schema(minimum = 0, maximum = 50000)]
+    #[schema(minimum = 0, maximum = 50000, format = Int32)]
     pub status_updates: usize,
 }
 
@@ -280,8 +282,7 @@ impl Reader {
         let mut goals = self.goals(goals, &pointer, "goals", 1);
         let input = input?;
         self.check_position(&pointer, input.position, index);
-        let list = format!("{pointer}/goals");
-        self.check_codes(&list, &mut goals, None, &mut HashSet::new());
+        self.check_codes(&mut goals, None, &mut HashSet::new());
         Some(AreaDraft { input, goals })
     }
 
@@ -333,6 +334,7 @@ impl Reader {
         let input = input?;
         self.check_position(pointer, input.position, index);
         Some(GoalDraft {
+            pointer: pointer.to_owned(),
             input,
             updates,
             sub_goals,
@@ -358,13 +360,11 @@ impl Reader {
     /// not custom at all, so an exported plan imports with its derived codes.
     fn check_codes(
         &mut self,
-        list: &str,
         goals: &mut [GoalDraft],
         parent_code: Option<&str>,
         seen: &mut HashSet<String>,
     ) {
         for (index, goal) in goals.iter_mut().enumerate() {
-            let pointer = format!("{list}/{index}");
             let derived = match parent_code {
                 Some(parent) => format!("{parent}.{}", index + 1),
                 None => (index + 1).to_string(),
@@ -375,12 +375,11 @@ impl Reader {
             let code = goal.input.code.clone().unwrap_or(derived);
             if !seen.insert(code.clone()) {
                 self.error(
-                    &format!("{pointer}/code"),
+                    &format!("{}/code", goal.pointer),
                     format!("\"{code}\" is already the code of another goal in this area"),
                 );
             }
-            let sub_goals = format!("{pointer}/sub_goals");
-            self.check_codes(&sub_goals, &mut goal.sub_goals, Some(&code), seen);
+            self.check_codes(&mut goal.sub_goals, Some(&code), seen);
         }
     }
 
@@ -458,8 +457,21 @@ pub struct ImportReport {
     #[schema(max_items = 10000)]
     pub unplaced: Vec<UnplacedLine>,
     /// What the outline reader assumed, each naming its line; empty for a document.
-    #[schema(max_items = 10000)]
+    #[schema(schema_with = notes_schema)]
     pub notes: Vec<String>,
+}
+
+fn notes_schema() -> utoipa::openapi::schema::Array {
+    let note = utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .max_length(Some(1000));
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(note)
+        .max_items(Some(10_000))
+        .description(Some(
+            "What the outline reader assumed, each naming its line; empty for a document.",
+        ))
+        .build()
 }
 
 /// Reads `source`, checks it and, unless `dry_run`, creates the plan.

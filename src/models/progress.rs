@@ -27,18 +27,25 @@ use crate::schema::goals;
 }))]
 pub struct StatusCounts {
     /// Goals with no status update yet.
+    #[schema(maximum = 2147483647)]
     pub not_started: u32,
     /// Goals progressing as planned.
+    #[schema(maximum = 2147483647)]
     pub on_track: u32,
     /// Goals progressing, but that may miss their date or target.
+    #[schema(maximum = 2147483647)]
     pub at_risk: u32,
     /// Goals that will miss their date or target without a change of course.
+    #[schema(maximum = 2147483647)]
     pub off_track: u32,
     /// Goals paused on purpose.
+    #[schema(maximum = 2147483647)]
     pub on_hold: u32,
     /// Goals done.
+    #[schema(maximum = 2147483647)]
     pub completed: u32,
     /// Goals dropped from the plan's work.
+    #[schema(maximum = 2147483647)]
     pub discontinued: u32,
 }
 
@@ -86,12 +93,13 @@ impl StatusCounts {
 }))]
 pub struct Progress {
     /// How many goals and sub-goals there are, at every level, whatever their status.
+    #[schema(maximum = 2147483647)]
     pub goal_count: u32,
     /// How many goals and sub-goals, at every level, have each status.
     pub by_status: StatusCounts,
-    /// The mean value of the top-level goals that are not discontinued, from 0.0 to
-    /// 100.0 with one decimal (see above for how a goal's value is worked out);
-    /// null when there is no such goal.
+    /// From 0.0 to 100.0, with one decimal: the mean value of the top-level goals
+    /// that are not discontinued, a goal's value being worked out as this object's
+    /// description says; null when there is no such goal.
     #[schema(minimum = 0, maximum = 100, example = 41.7)]
     pub percent_complete: Option<f64>,
 }

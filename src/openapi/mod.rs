@@ -18,8 +18,10 @@ use utoipa::openapi::{OpenApi as Document, RefOr};
 use utoipa::{OpenApi, PartialSchema, ToSchema};
 use utoipa_actix_web::AppExt;
 
+use crate::config::DEFAULT_BODY_LIMIT;
 use crate::error::{FieldError, Problem};
 use crate::models::area::AreaInput;
+use crate::models::document::UpdatesInDocument;
 use crate::models::goal::GoalInput;
 use crate::models::plan::PlanInput;
 use crate::models::status_update::StatusUpdateInput;
@@ -44,7 +46,7 @@ header.",
         (name = "status updates", description = "Progress reports on a goal; the latest sets the goal's status"),
         (name = "service", description = "Health checks and this document"),
     ),
-    components(schemas(Problem, FieldError))
+    components(schemas(Problem, FieldError, UpdatesInDocument))
 )]
 struct ApiDoc;
 
@@ -99,14 +101,15 @@ fn server() -> Server {
 }
 
 /// Strings whose format fixes their length say so (`maxLength`), as do the
-/// headers the server sends, so that clients and linters see every string bounded.
+/// headers the server sends and the text bodies it takes (bounded by the default
+/// body limit), so that clients and linters see every string bounded.
 fn bound_strings(document: Document) -> Document {
     let mut json = serde_json::to_value(&document).expect("the document serializes");
-    bound_strings_in(&mut json, false);
+    bound_strings_in(&mut json, None);
     serde_json::from_value(json).expect("bounding strings keeps a valid document")
 }
 
-fn bound_strings_in(json: &mut Value, in_header: bool) {
+fn bound_strings_in(json: &mut Value, bound: Option<usize>) {
     match json {
         Value::Object(object) => {
             let is_string = match object.get("type") {
@@ -119,20 +122,24 @@ fn bound_strings_in(json: &mut Value, in_header: bool) {
                     Some("uuid") => Some(36),
                     Some("date") => Some(10),
                     Some("date-time") => Some(32),
-                    _ if in_header => Some(2048),
-                    _ => None,
+                    _ => bound,
                 };
                 if let Some(max_length) = max_length {
                     object.insert("maxLength".to_owned(), Value::from(max_length));
                 }
             }
             for (key, child) in object.iter_mut() {
-                bound_strings_in(child, in_header || key == "headers");
+                let bound = match key.as_str() {
+                    "headers" => Some(2048),
+                    "text/markdown" | "text/plain" => Some(DEFAULT_BODY_LIMIT),
+                    _ => bound,
+                };
+                bound_strings_in(child, bound);
             }
         }
         Value::Array(items) => items
             .iter_mut()
-            .for_each(|item| bound_strings_in(item, in_header)),
+            .for_each(|item| bound_strings_in(item, bound)),
         _ => {}
     }
 }
