@@ -25,9 +25,7 @@ fn large_plan() -> Value {
         json!({"title": format!("Goal {n}: grow member engagement"), "owner": "Membership Committee",
                "status_updates": (0..10).map(update).collect::<Vec<_>>()})
     };
-    let area = |n: usize| {
-        json!({"title": format!("Strategic Area {n}"), "goals": (0..20).map(goal).collect::<Vec<_>>()})
-    };
+    let area = |n: usize| json!({"title": format!("Strategic Area {n}"), "goals": (0..20).map(goal).collect::<Vec<_>>()});
     json!({"title": "Large plan", "period_start": "2024-01-01", "period_end": "2027-12-31",
            "areas": (0..50).map(area).collect::<Vec<_>>()})
 }
@@ -57,22 +55,48 @@ fn main() {
         let (address, _server) = start(&config);
         let http = client();
         let body = large_plan().to_string().into_bytes();
-        let imported = send(&http, &address, Method::POST, "/api/v1/plans/import", Some("application/json"), body).await;
+        let imported = send(
+            &http,
+            &address,
+            Method::POST,
+            "/api/v1/plans/import",
+            Some("application/json"),
+            body,
+        )
+        .await;
         assert_eq!(imported.status, 201, "{}", imported.text());
-        let plan_id = imported.json()["plan_id"].as_str().expect("a plan id").to_owned();
+        let plan_id = imported.json()["plan_id"]
+            .as_str()
+            .expect("a plan id")
+            .to_owned();
         let document = format!("/api/v1/plans/{plan_id}/document");
-        let size = send(&http, &address, Method::GET, &document, None, Vec::new()).await.body.len();
+        let size = send(&http, &address, Method::GET, &document, None, Vec::new())
+            .await
+            .body
+            .len();
 
         let baselines = [
             ("GET /healthz (HTTP alone)", "/healthz".to_owned()),
-            ("GET /api/v1/plans/{id} (one plan)", format!("/api/v1/plans/{plan_id}")),
+            (
+                "GET /api/v1/plans/{id} (one plan)",
+                format!("/api/v1/plans/{plan_id}"),
+            ),
         ];
         let measured = [
             ("GET .../document (10,000 updates)", document.clone()),
-            ("GET .../document?updates=latest", format!("{document}?updates=latest")),
-            ("GET .../document?updates=none", format!("{document}?updates=none")),
+            (
+                "GET .../document?updates=latest",
+                format!("{document}?updates=latest"),
+            ),
+            (
+                "GET .../document?updates=none",
+                format!("{document}?updates=none"),
+            ),
         ];
-        println!("plan: 50 areas x 20 goals x 10 updates; full document {} KiB; {ROUNDS} rounds each", size / 1024);
+        println!(
+            "plan: 50 areas x 20 goals x 10 updates; full document {} KiB; {ROUNDS} rounds each",
+            size / 1024
+        );
         let (one_plan, _) = measure(&http, &address, &baselines[1].1).await;
         for (name, path) in baselines.iter().chain(&measured) {
             let (median, p95) = measure(&http, &address, path).await;

@@ -67,7 +67,9 @@ def import_document(document, level=0):
 def outline_around(text):
     """An outline needs a title with its years and a numbered goal; made-up text
     becomes that goal's title (tests/documents.rs covers outlines without them)."""
-    title = " ".join(text.replace("\x00", " ").split()) or "Goal"
+    # The reader drops control characters, and a goal needs a title left after that.
+    printable = "".join(c if c.isprintable() else " " for c in text)
+    title = " ".join(printable.split()) or "Goal"
     return f"Fuzzed Plan 2024-2026\n\nStrategic Area 1: Area\n\n1. {title}\n"
 
 
