@@ -9,6 +9,7 @@ import base64
 import binascii
 import json
 
+import requests
 import schemathesis
 
 
@@ -73,17 +74,64 @@ def outline_around(text):
     return f"Fuzzed Plan 2024-2026\n\nStrategic Area 1: Area\n\n1. {title}\n"
 
 
+UPDATES_OF_GOAL = "/api/v1/goals/{goal_id}/status-updates"
+UPDATE = "/api/v1/status-updates/{update_id}"
+
+
+def get_json(base_url, path):
+    """The JSON body of GET `path` on the service under test, or None if not 200."""
+    reply = requests.get(base_url + path, timeout=10)
+    return reply.json() if reply.status_code == 200 else None
+
+
+def own_measurements(case):
+    """A status update records values only for its own goal's measures, one value
+    per measure; a measure of another goal, or one given twice, is rightly a 422
+    naming `measurements/N/measure_id` (tests/measures.rs covers both). No JSON
+    Schema can say which goal a measure id belongs to, and Schemathesis reuses
+    real measure ids from earlier responses, so this asks the service: items for
+    another goal's measure, and repeats, are dropped. Unknown ids are kept (a 404
+    naming the item, which is accepted)."""
+    body = case.body
+    if not isinstance(body, dict) or not isinstance(body.get("measurements"), list):
+        return
+    base_url = case.operation.schema.get_base_url()
+    params = case.path_parameters or {}
+    if case.operation.path == UPDATES_OF_GOAL:
+        goal_id = params.get("goal_id")
+    else:
+        update = get_json(base_url, f"/api/v1/status-updates/{params.get('update_id')}")
+        goal_id = update and update["goal_id"]
+    if goal_id is None:
+        return
+    kept, seen = [], set()
+    for item in body["measurements"]:
+        measure_id = item.get("measure_id") if isinstance(item, dict) else None
+        if isinstance(measure_id, str):
+            if measure_id in seen:
+                continue
+            seen.add(measure_id)
+            measure = get_json(base_url, f"/api/v1/measures/{measure_id}")
+            if measure is not None and measure["goal_id"] != goal_id:
+                continue
+        kept.append(item)
+    body["measurements"] = kept
+
+
 @schemathesis.hook
 def before_call(ctx, case, **kwargs):
     """Where Schemathesis makes up positive data: a made-up cursor is dropped (the
     cursors the server issued, passed along the `next_page` links in the stateful
-    phase, are kept), and an import body is made to follow the rules above."""
+    phase, are kept), a status update's measurements are kept to its own goal's
+    measures, and an import body is made to follow the rules above."""
     meta = case.meta
     if meta is None or not meta.generation.mode.is_positive:
         return
     cursor = (case.query or {}).get("cursor")
     if isinstance(cursor, str) and not issued_by_server(cursor):
         del case.query["cursor"]
+    if case.operation.path in (UPDATES_OF_GOAL, UPDATE):
+        own_measurements(case)
     if case.operation.path == IMPORT_PATH:
         if isinstance(case.body, str):
             case.body = outline_around(case.body)

@@ -66,8 +66,42 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    measures (id) {
+        id -> Uuid,
+        goal_id -> Uuid,
+        name -> Text,
+        unit -> Nullable<Text>,
+        baseline -> Float8,
+        target -> Float8,
+        direction -> Text,
+        period -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    measurements (id) {
+        id -> Uuid,
+        measure_id -> Uuid,
+        status_update_id -> Uuid,
+        value -> Float8,
+    }
+}
+
 diesel::joinable!(areas -> plans (plan_id));
 diesel::joinable!(goals -> areas (area_id));
 diesel::joinable!(status_updates -> goals (goal_id));
+diesel::joinable!(measures -> goals (goal_id));
+diesel::joinable!(measurements -> measures (measure_id));
+diesel::joinable!(measurements -> status_updates (status_update_id));
 
-diesel::allow_tables_to_appear_in_same_query!(plans, areas, goals, status_updates);
+diesel::allow_tables_to_appear_in_same_query!(
+    plans,
+    areas,
+    goals,
+    status_updates,
+    measures,
+    measurements
+);

@@ -95,6 +95,64 @@ impl FieldReader {
         }
     }
 
+    /// A list of objects, each read by `item` (with a [`FieldReader`] of its own), of
+    /// at most `max` items. Each item's problems are named `name/index/field`, so one
+    /// answer names every bad field of every item. `None` when the list is left out
+    /// or has problems (which [`Self::finish`] reports); `null` is refused, as `[]`
+    /// says "none" without ambiguity.
+    pub fn objects<T>(
+        &mut self,
+        name: &str,
+        max: usize,
+        item: impl Fn(Value) -> Result<T, ApiError>,
+    ) -> Option<Vec<T>> {
+        let items = match self.fields.get(name)? {
+            Value::Array(items) if items.len() > max => {
+                let count = items.len();
+                return self.reject(
+                    name,
+                    format!("must have at most {max} items (it has {count})"),
+                );
+            }
+            Value::Array(items) => items.clone(),
+            Value::Null => {
+                return self.reject(name, "must not be null; send [] for none".to_owned());
+            }
+            other => {
+                let kind = json_type_name(other);
+                return self.reject(name, format!("must be an array, not {kind}"));
+            }
+        };
+        let mut read = Vec::with_capacity(items.len());
+        for (index, value) in items.into_iter().enumerate() {
+            match item(value) {
+                Ok(value) => read.push(value),
+                Err(ApiError::Invalid(errors)) => {
+                    for error in errors {
+                        let at = match error.field.as_str() {
+                            "" => format!("{name}/{index}"),
+                            field => format!("{name}/{index}/{field}"),
+                        };
+                        self.errors.push(FieldError::new(at, error.message));
+                    }
+                }
+                Err(other) => {
+                    let at = format!("{name}/{index}");
+                    self.errors
+                        .push(FieldError::new(at, other.problem().detail));
+                }
+            }
+        }
+        (read.len() == self.fields_len_of(name)).then_some(read)
+    }
+
+    fn fields_len_of(&self, name: &str) -> usize {
+        self.fields
+            .get(name)
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len)
+    }
+
     /// Checks that the date `later` is not before the date `earlier`. When the body
     /// gives both (or creates the resource), breaking that is a rule of the body: a
     /// 422 on `later`. When one of them is the stored value, the change conflicts
@@ -234,6 +292,18 @@ pub fn integer<T: TryFrom<i64>>(min: i64, max: i64) -> impl Rule<T> {
             .filter(|number| (min..=max).contains(number))
             .and_then(|number| T::try_from(number).ok())
             .ok_or_else(|| format!("must be a whole number from {min} to {max} (got {value})"))
+    }
+}
+
+/// A number from `min` to `max`, inclusive, such as a measured value. JSON has no
+/// NaN or infinity, and the bounds keep sums of many values finite and exact enough.
+pub fn number(min: f64, max: f64) -> impl Rule<f64> {
+    move |value| match value {
+        Value::Number(number) => number
+            .as_f64()
+            .filter(|number| number.is_finite() && (min..=max).contains(number))
+            .ok_or_else(|| format!("must be a number from {min:e} to {max:e} (got {value})")),
+        other => Err(format!("must be a number, not {}", json_type_name(other))),
     }
 }
 

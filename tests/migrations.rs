@@ -40,6 +40,7 @@ fn columns(conn: &mut SetupConnection) -> BTreeSet<String> {
             "date" => "Date",
             "integer" => "Int4",
             "smallint" => "Int2",
+            "double precision" => "Float8",
             "ARRAY" => "Array<Int4>",
             "timestamp with time zone" => "Timestamptz",
             other => panic!("no diesel type is mapped for {other}"),

@@ -164,8 +164,8 @@ pub async fn update_goal(
 
 /// Delete a goal
 ///
-/// A goal that still has sub-goals or status updates is only deleted with
-/// `cascade=true`, which deletes them with it. The goals after it move up.
+/// A goal that still has sub-goals, status updates or measures is only deleted
+/// with `cascade=true`, which deletes them with it. The goals after it move up.
 #[utoipa::path(
     tag = "goals",
     params(("goal_id" = Uuid, Path, description = "The goal's id"), DeleteParams),

@@ -6,6 +6,7 @@ pub mod documents;
 pub mod extract;
 pub mod fallback;
 pub mod goals;
+pub mod measures;
 pub mod plans;
 pub mod service;
 pub mod status_updates;
@@ -52,7 +53,13 @@ pub fn routes(config: &mut ServiceConfig) {
                 .service(status_updates::create_status_update)
                 .service(status_updates::get_status_update)
                 .service(status_updates::update_status_update)
-                .service(status_updates::delete_status_update),
+                .service(status_updates::delete_status_update)
+                .service(measures::list_measures)
+                .service(measures::create_measure)
+                .service(measures::get_measure)
+                .service(measures::update_measure)
+                .service(measures::delete_measure)
+                .service(measures::list_measure_history),
         );
 }
 

@@ -15,13 +15,14 @@ use super::area::{Area, AreaRow};
 use super::goal::Goal;
 use super::plan::{self, Plan, PlanRow};
 use super::progress::{self, GoalFacts};
-use super::status_update::StatusUpdate;
+use super::status_update::{self, StatusUpdate, StatusUpdateRow};
 use crate::error::ApiError;
 use crate::schema::{areas, goals, status_updates};
 
 /// The SQL queries [`export`] makes, whatever the size of the plan: the plan, its
-/// areas, its goals, and their status updates (none with [`UpdatesInDocument::None`]).
-pub const EXPORT_QUERIES: usize = 4;
+/// areas, its goals, their status updates and the updates' measurements (the last
+/// two not with [`UpdatesInDocument::None`]).
+pub const EXPORT_QUERIES: usize = 5;
 
 /// Which status updates a document carries for each goal.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
@@ -107,9 +108,9 @@ async fn load_updates(
             status_updates::created_at.desc(),
             status_updates::id.desc(),
         ))
-        .select(StatusUpdate::as_select());
+        .select(StatusUpdateRow::as_select());
     let rows = match updates {
-        UpdatesInDocument::None => Vec::new(),
+        UpdatesInDocument::None => return Ok(Vec::new()),
         UpdatesInDocument::All => of_plan.load(conn).await?,
         UpdatesInDocument::Latest => {
             of_plan
@@ -118,7 +119,7 @@ async fn load_updates(
                 .await?
         }
     };
-    Ok(rows)
+    status_update::with_measurements(conn, rows).await
 }
 
 /// Nests goals (in plan order) under their areas and parents, with their updates,

@@ -404,7 +404,8 @@ pub async fn update(conn: &mut Conn, id: Uuid, patch: Value) -> Result<Goal, Api
     .await
 }
 
-/// Deletes the goal; with `cascade`, also its sub-goals and all their status updates.
+/// Deletes the goal; with `cascade`, also its sub-goals and all their status
+/// updates and measures.
 pub async fn delete(conn: &mut Conn, id: Uuid, cascade: bool) -> Result<(), ApiError> {
     conn.transaction(async |conn| {
         let (goal, _) = get_locking_plan(conn, id).await?;
@@ -418,9 +419,10 @@ pub async fn delete(conn: &mut Conn, id: Uuid, cascade: bool) -> Result<(), ApiE
             .count()
             .get_result(conn)
             .await?;
-        if (sub_goals > 0 || updates > 0) && !cascade {
+        let measures = super::measure::count_of_goal(conn, id).await?;
+        if (sub_goals > 0 || updates > 0 || measures > 0) && !cascade {
             return Err(ApiError::Conflict(format!(
-                "the goal still has {sub_goals} sub-goal(s) and {updates} status update(s); delete them first, or repeat the request with ?cascade=true to delete the goal with its sub-goals and all their status updates"
+                "the goal still has {sub_goals} sub-goal(s), {updates} status update(s) and {measures} measure(s); delete them first, or repeat the request with ?cascade=true to delete the goal with its sub-goals and all their status updates and measures"
             )));
         }
         diesel::delete(goals::table.find(id)).execute(conn).await?;

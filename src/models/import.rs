@@ -42,7 +42,8 @@ const GOAL_SET: &[&str] = &[
     "status",
     "progress_percent",
 ];
-const UPDATE_SET: &[&str] = &["goal_id"];
+// Measurements name measures of the exported plan, which documents do not carry.
+const UPDATE_SET: &[&str] = &["goal_id", "measurements"];
 
 /// A document, read and checked, ready to write.
 #[derive(Debug)]

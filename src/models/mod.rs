@@ -6,6 +6,8 @@ pub mod area;
 pub mod document;
 pub mod goal;
 pub mod import;
+pub mod measure;
+pub mod measurement;
 pub mod plan;
 pub mod positions;
 pub mod progress;
@@ -110,12 +112,37 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// Which way a measure should move from its baseline to meet its target.
+    MeasureDirection {
+        /// More is better: the target is reached from below.
+        Increase = "increase",
+        /// Less is better: the target is reached from above.
+        Decrease = "decrease",
+    }
+}
+
+text_enum! {
+    /// What a measure's target counts: the value as it stands, or what happens in
+    /// each calendar period (UTC).
+    MeasurePeriod {
+        /// The target is for the value itself, such as members in total.
+        Total = "total",
+        /// The target is for each calendar year, such as 6 webinars a year.
+        PerYear = "per_year",
+        /// The target is for each calendar quarter (January to March, ...).
+        PerQuarter = "per_quarter",
+        /// The target is for each calendar month.
+        PerMonth = "per_month",
+    }
+}
+
 /// The connection every query function takes.
 pub type Conn = diesel_async::AsyncPgConnection;
 
 #[cfg(test)]
 mod tests {
-    use super::{GoalStatus, PlanStatus, TextEnum};
+    use super::{GoalStatus, MeasureDirection, MeasurePeriod, PlanStatus, TextEnum};
 
     /// The JSON name of every value is its stored text, which the CHECK constraints list.
     fn json_matches_text<T: TextEnum + serde::Serialize>() {
@@ -130,5 +157,7 @@ mod tests {
     fn statuses_are_sent_as_they_are_stored() {
         json_matches_text::<PlanStatus>();
         json_matches_text::<GoalStatus>();
+        json_matches_text::<MeasureDirection>();
+        json_matches_text::<MeasurePeriod>();
     }
 }

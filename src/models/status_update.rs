@@ -12,15 +12,30 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::measurement::{self, Measurement, MeasurementInput};
 use super::{Conn, GoalStatus, goal};
 use crate::error::ApiError;
 use crate::pagination::{Page, PageRequest};
 use crate::schema::status_updates;
 use crate::validation::{self, FieldReader, LONG_TEXT, SHORT_TEXT};
 
-/// A report on a goal's progress as of a date.
-#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+/// A status update's row as stored; [`StatusUpdate::new`] adds its measurements.
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = status_updates, check_for_backend(diesel::pg::Pg))]
+pub struct StatusUpdateRow {
+    pub id: Uuid,
+    pub goal_id: Uuid,
+    pub status: GoalStatus,
+    pub progress_percent: Option<i16>,
+    pub note: Option<String>,
+    pub author: Option<String>,
+    pub as_of: NaiveDate,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A report on a goal's progress as of a date.
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({
     "id": "0193a3c4-8c00-7e33-9f40-5b6c7d8e9fa0",
     "goal_id": "0193a3c4-7b12-7d22-8e3f-4a5b6c7d8e9f",
@@ -29,6 +44,7 @@ use crate::validation::{self, FieldReader, LONG_TEXT, SHORT_TEXT};
     "note": "Four of the six blog and webinar opportunities for this year are booked.",
     "author": "Core staff",
     "as_of": "2024-03-31",
+    "measurements": [{"measure_id": "0193a3c4-9d00-7e44-8a51-6c7d8e9fa0b1", "value": 4}],
     "created_at": "2026-11-27T12:00:00Z",
     "updated_at": "2026-11-27T12:00:00Z"
 }))]
@@ -50,10 +66,48 @@ pub struct StatusUpdate {
     pub author: Option<String>,
     /// The date the update speaks for.
     pub as_of: NaiveDate,
+    /// The values the update records for its goal's measures, dated by `as_of`;
+    /// in the order the measures were created.
+    #[schema(max_items = 100)]
+    pub measurements: Vec<Measurement>,
     /// When the update was recorded.
     pub created_at: DateTime<Utc>,
     /// When the update was last changed.
     pub updated_at: DateTime<Utc>,
+}
+
+impl StatusUpdate {
+    /// The update as sent: its row and its measurements.
+    pub fn new(row: StatusUpdateRow, measurements: Vec<Measurement>) -> Self {
+        Self {
+            id: row.id,
+            goal_id: row.goal_id,
+            status: row.status,
+            progress_percent: row.progress_percent,
+            note: row.note,
+            author: row.author,
+            as_of: row.as_of,
+            measurements,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// The updates as sent, each with its measurements: one query for them all.
+pub async fn with_measurements(
+    conn: &mut Conn,
+    rows: Vec<StatusUpdateRow>,
+) -> Result<Vec<StatusUpdate>, ApiError> {
+    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+    let mut measurements = measurement::of_updates(conn, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let of_row = measurements.remove(&row.id).unwrap_or_default();
+            StatusUpdate::new(row, of_row)
+        })
+        .collect())
 }
 
 /// The fields of a status update a client writes. On create, `status` is required
@@ -84,13 +138,28 @@ pub struct StatusUpdateInput {
     /// for today (UTC) unless told otherwise.
     #[schema(required = false)]
     pub as_of: NaiveDate,
+    /// Values for the goal's measures, each measure at most once, dated by `as_of`.
+    /// In a PATCH, the list replaces the update's measurements (`[]` removes them);
+    /// left out, they stay.
+    #[schema(max_items = 100, nullable = false, required = false)]
+    #[diesel(skip_insertion, skip_update)]
+    pub measurements: Option<Vec<MeasurementInput>>,
 }
 
 impl StatusUpdateInput {
-    const WRITABLE: &[&str] = &["status", "progress_percent", "note", "author", "as_of"];
+    const WRITABLE: &[&str] = &[
+        "status",
+        "progress_percent",
+        "note",
+        "author",
+        "as_of",
+        "measurements",
+    ];
 
     /// Reads a create body (`current` is `None`) or a merge patch over `current`.
-    pub fn read(body: Value, current: Option<&StatusUpdate>) -> Result<Self, ApiError> {
+    /// `measurements` is only what the body gave; whether its measures are the
+    /// goal's is checked with the database ([`measurement::check`]).
+    pub fn read(body: Value, current: Option<&StatusUpdateRow>) -> Result<Self, ApiError> {
         let mut fields = validation::SERVER_SET.to_vec();
         fields.push((
             "goal_id",
@@ -119,6 +188,11 @@ impl StatusUpdateInput {
             Some(current.map_or(today, |c| c.as_of)),
             validation::date,
         );
+        let measurements = r.objects(
+            "measurements",
+            measurement::MAX_PER_UPDATE,
+            MeasurementInput::read,
+        );
         let input = (|| {
             Some(Self {
                 status: status?,
@@ -126,6 +200,7 @@ impl StatusUpdateInput {
                 note,
                 author,
                 as_of: as_of?,
+                measurements,
             })
         })();
         r.finish(input)
@@ -155,7 +230,7 @@ pub async fn list(
     goal::get(conn, goal_id).await?;
     let mut query = status_updates::table
         .filter(status_updates::goal_id.eq(goal_id))
-        .select(StatusUpdate::as_select())
+        .select(StatusUpdateRow::as_select())
         .into_boxed();
     if let Some(from) = filter.as_of_from {
         query = query.filter(status_updates::as_of.ge(from));
@@ -185,23 +260,53 @@ pub async fn list(
         .limit(page.fetch_limit())
         .load(conn)
         .await?;
-    Ok(page.page(rows, |update| {
+    let page = page.page(rows, |update| {
         UpdateKey(update.as_of, update.created_at, update.id)
-    }))
+    });
+    Ok(Page {
+        items: with_measurements(conn, page.items).await?,
+        next_cursor: page.next_cursor,
+    })
 }
 
 /// The status update with this id.
 pub async fn get(conn: &mut Conn, id: Uuid) -> Result<StatusUpdate, ApiError> {
+    let row = get_row(conn, id).await?;
+    with_measurement(conn, row).await
+}
+
+async fn get_row(conn: &mut Conn, id: Uuid) -> Result<StatusUpdateRow, ApiError> {
     status_updates::table
         .find(id)
-        .select(StatusUpdate::as_select())
+        .select(StatusUpdateRow::as_select())
         .first(conn)
         .await
         .optional()?
         .ok_or_else(|| ApiError::not_found("status update", id))
 }
 
-/// Records a status update on the goal and makes it the goal's status if it is the latest.
+async fn with_measurement(conn: &mut Conn, row: StatusUpdateRow) -> Result<StatusUpdate, ApiError> {
+    let mut updates = with_measurements(conn, vec![row]).await?;
+    Ok(updates.remove(0))
+}
+
+/// Checks the measurements the body gave against the goal's measures and writes
+/// them to the update in place of its old ones; leaves them when the body gave none.
+async fn write_measurements(
+    conn: &mut Conn,
+    goal_id: Uuid,
+    update_id: Uuid,
+    input: &StatusUpdateInput,
+) -> Result<(), ApiError> {
+    if let Some(measurements) = &input.measurements {
+        measurement::check(conn, goal_id, measurements).await?;
+        measurement::replace(conn, update_id, measurements).await?;
+    }
+    Ok(())
+}
+
+/// Records a status update on the goal, with its measurements, and makes it the
+/// goal's status if it is the latest.
 pub async fn create(conn: &mut Conn, goal_id: Uuid, body: Value) -> Result<StatusUpdate, ApiError> {
     let input = StatusUpdateInput::read(body, None)?;
     conn.transaction(async |conn| {
@@ -212,32 +317,36 @@ pub async fn create(conn: &mut Conn, goal_id: Uuid, body: Value) -> Result<Statu
                 status_updates::goal_id.eq(goal_id),
                 &input,
             ))
-            .returning(StatusUpdate::as_returning())
+            .returning(StatusUpdateRow::as_returning())
             .get_result(conn)
             .await?;
+        write_measurements(conn, goal_id, update.id, &input).await?;
         goal::refresh_status(conn, goal_id).await?;
-        Ok(update)
+        with_measurement(conn, update).await
     })
     .await
 }
 
-/// Applies a JSON merge patch to the status update, and refreshes its goal's status.
+/// Applies a JSON merge patch to the status update (a `measurements` list replaces
+/// its measurements), and refreshes its goal's status.
 pub async fn update(conn: &mut Conn, id: Uuid, patch: Value) -> Result<StatusUpdate, ApiError> {
     conn.transaction(async |conn| {
         let current = lock_with_goal(conn, id).await?;
         let input = StatusUpdateInput::read(patch, Some(&current))?;
         let update = diesel::update(status_updates::table.find(id))
             .set((&input, status_updates::updated_at.eq(diesel::dsl::now)))
-            .returning(StatusUpdate::as_returning())
+            .returning(StatusUpdateRow::as_returning())
             .get_result(conn)
             .await?;
+        write_measurements(conn, current.goal_id, id, &input).await?;
         goal::refresh_status(conn, current.goal_id).await?;
-        Ok(update)
+        with_measurement(conn, update).await
     })
     .await
 }
 
-/// Deletes the status update; the goal falls back to its previous latest update.
+/// Deletes the status update with its measurements; the goal falls back to its
+/// previous latest update.
 pub async fn delete(conn: &mut Conn, id: Uuid) -> Result<(), ApiError> {
     conn.transaction(async |conn| {
         let current = lock_with_goal(conn, id).await?;
@@ -251,8 +360,8 @@ pub async fn delete(conn: &mut Conn, id: Uuid) -> Result<(), ApiError> {
 }
 
 /// The status update, after locking its goal (see [`goal::refresh_status`]).
-async fn lock_with_goal(conn: &mut Conn, id: Uuid) -> Result<StatusUpdate, ApiError> {
-    let goal_id = get(conn, id).await?.goal_id;
+async fn lock_with_goal(conn: &mut Conn, id: Uuid) -> Result<StatusUpdateRow, ApiError> {
+    let goal_id = get_row(conn, id).await?.goal_id;
     goal::lock(conn, goal_id).await?;
-    get(conn, id).await
+    get_row(conn, id).await
 }

@@ -2,7 +2,9 @@
 //! resource, plus its nested lists, plus the fields an export carries that an
 //! import ignores (so that an export imports as it is).
 
-use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, Schema};
+use utoipa::openapi::schema::{
+    AdditionalProperties, ArrayBuilder, ObjectBuilder, Schema, SchemaType,
+};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 
@@ -49,7 +51,7 @@ lists: [
     ("sub_goals", "GoalImport", 5000, "The goal's sub-goals, in order (at most 8 levels in all).")
 ]);
 import_schema!(StatusUpdateImport, StatusUpdateInput, "A status update",
-    ignored: ["goal_id"],
+    ignored: ["goal_id", "measurements"],
     lists: []);
 
 /// The schemas an import document refers to, for the document's components
@@ -77,7 +79,7 @@ fn extend(
         return base;
     };
     object.description = Some(format!(
-        "{what} in an import document: the fields of its create body, with its nested lists. Fields an export carries that the server sets ({}) are accepted and ignored. A `position`, if given, must be the item's place in its list.",
+        "{what} in an import document: the fields of its create body, with its nested lists. Fields an export carries that an import does not take ({}) are accepted and ignored. A `position`, if given, must be the item's place in its list.",
         SERVER_SET
             .iter()
             .chain(ignored)
@@ -88,8 +90,10 @@ fn extend(
     object.examples = Vec::new();
     object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
     for field in SERVER_SET.iter().chain(ignored) {
+        // Any value: an export sends strings, objects or arrays here.
         let any = ObjectBuilder::new()
-            .description(Some("Ignored: the server sets it."))
+            .schema_type(SchemaType::AnyValue)
+            .description(Some("Ignored on import."))
             .build();
         object
             .properties

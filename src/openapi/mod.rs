@@ -23,6 +23,7 @@ use crate::error::{FieldError, Problem};
 use crate::models::area::AreaInput;
 use crate::models::document::UpdatesInDocument;
 use crate::models::goal::GoalInput;
+use crate::models::measure::MeasureInput;
 use crate::models::plan::PlanInput;
 use crate::models::status_update::StatusUpdateInput;
 
@@ -31,8 +32,8 @@ use crate::models::status_update::StatusUpdateInput;
     info(
         title = "strategy-tracker",
         description = "The system of record for an association's strategic plan — its value \
-proposition, strategic areas, goals and sub-goals — and for the status updates staff record \
-on every goal.\n\nConventions: ids are UUIDs; dates are `YYYY-MM-DD`; timestamps are RFC 3339 \
+proposition, strategic areas, goals and sub-goals, with their measurable targets — and for \
+the status updates staff record on every goal.\n\nConventions: ids are UUIDs; dates are `YYYY-MM-DD`; timestamps are RFC 3339 \
 in UTC. Lists are pages of `items` with a `next_cursor` (and a `Link: rel=\"next\"` header). \
 PATCH bodies are JSON merge patches. Every error is an `application/problem+json` document; \
 for invalid input its `errors` name every bad field. Every response carries an `X-Request-Id` \
@@ -44,6 +45,7 @@ header.",
         (name = "areas", description = "The numbered strategic areas of a plan"),
         (name = "goals", description = "Goals and sub-goals of a strategic area, numbered \"1\", \"1.1\", ..."),
         (name = "status updates", description = "Progress reports on a goal; the latest sets the goal's status"),
+        (name = "measures", description = "Measurable targets of a goal, whose values status updates record"),
         (name = "service", description = "Health checks and this document"),
     ),
     components(schemas(Problem, FieldError, UpdatesInDocument))
@@ -63,7 +65,7 @@ pub fn document() -> Document {
     links::add_links(&mut document);
     refuse_unknown_fields(&mut document);
     require_response_fields(&mut document);
-    bound_strings(document)
+    document
 }
 
 /// Every field of a resource or list is always sent (null when empty), so the
@@ -102,13 +104,8 @@ fn server() -> Server {
 
 /// Strings whose format fixes their length say so (`maxLength`), as do the
 /// headers the server sends and the text bodies it takes (bounded by the default
-/// body limit), so that clients and linters see every string bounded.
-fn bound_strings(document: Document) -> Document {
-    let mut json = serde_json::to_value(&document).expect("the document serializes");
-    bound_strings_in(&mut json, None);
-    serde_json::from_value(json).expect("bounding strings keeps a valid document")
-}
-
+/// body limit), so that clients and linters see every string bounded. Done on the
+/// JSON, as utoipa's model cannot read back every schema it writes.
 fn bound_strings_in(json: &mut Value, bound: Option<usize>) {
     match json {
         Value::Object(object) => {
@@ -161,11 +158,11 @@ fn refuse_unknown_fields(document: &mut Document) {
 
 /// The document as served: pretty JSON with a final newline, like the committed copy.
 pub fn to_json(document: &Document) -> String {
-    let mut json = document
-        .to_pretty_json()
-        .expect("the OpenAPI document always serializes");
-    json.push('\n');
-    json
+    let mut json = serde_json::to_value(document).expect("the OpenAPI document serializes");
+    bound_strings_in(&mut json, None);
+    let mut text = serde_json::to_string_pretty(&json).expect("JSON always prints");
+    text.push('\n');
+    text
 }
 
 /// Declares the body of a PATCH: the create body's schema with no field required.
@@ -192,6 +189,7 @@ patch_schema!(PlanPatch, PlanInput, "a plan");
 patch_schema!(AreaPatch, AreaInput, "a strategic area");
 patch_schema!(GoalPatch, GoalInput, "a goal");
 patch_schema!(StatusUpdatePatch, StatusUpdateInput, "a status update");
+patch_schema!(MeasurePatch, MeasureInput, "a measure");
 
 fn patch_of(schema: RefOr<Schema>, what: &str) -> RefOr<Schema> {
     match schema {

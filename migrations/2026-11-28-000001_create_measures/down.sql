@@ -1,0 +1,2 @@
+DROP TABLE measurements;
+DROP TABLE measures;

@@ -1,0 +1,151 @@
+//! `/api/v1/goals/{goal_id}/measures` and `/api/v1/measures/{measure_id}`, with a
+//! measure's history.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use super::extract::QueryParams;
+use super::{Db, DeleteParams, connection, created, list_body, page_response};
+use crate::error::ApiError;
+use crate::models::measure::{self, Measure, MeasureInput};
+use crate::models::measurement::{self, DatedMeasurement};
+use crate::openapi::MeasurePatch;
+use crate::pagination::PageRequest;
+
+list_body!(MeasureList, Measure, "measures");
+list_body!(DatedMeasurementList, DatedMeasurement, "measurements");
+
+/// Query parameters of the measure lists: only paging.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MeasureListParams {
+    /// Most items on one page, 1 to 200; 50 when left out.
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    #[param(max_length = 1024)]
+    cursor: Option<String>,
+}
+
+/// List a goal's measures
+///
+/// In the order they were created, each with its current value and percent of target.
+#[utoipa::path(
+    tag = "measures",
+    params(("goal_id" = Uuid, Path, description = "The goal's id"), MeasureListParams),
+    responses((status = 200, description = "A page of measures", body = MeasureList,
+        headers(("Link" = String, description = "The next page, as `<url>; rel=\"next\"`, when there is one"))))
+)]
+#[get("/goals/{goal_id}/measures")]
+pub async fn list_measures(
+    request: HttpRequest,
+    db: Db,
+    goal_id: web::Path<Uuid>,
+    QueryParams(params): QueryParams<MeasureListParams>,
+) -> Result<HttpResponse, ApiError> {
+    let page = PageRequest::new(params.limit, params.cursor)?;
+    let measures = measure::list(&mut *connection(&db).await?, *goal_id, &page).await?;
+    Ok(page_response(&request, measures))
+}
+
+/// Add a measure to a goal
+///
+/// A measurable target, such as "6 blog and webinar opportunities a year". Status
+/// updates of the goal then record its values in their `measurements`.
+#[utoipa::path(
+    tag = "measures",
+    params(("goal_id" = Uuid, Path, description = "The goal's id")),
+    request_body = MeasureInput,
+    responses((status = 201, description = "The measure was created", body = Measure,
+        headers(("Location" = String, description = "The new measure's address"))))
+)]
+#[post("/goals/{goal_id}/measures")]
+pub async fn create_measure(
+    db: Db,
+    goal_id: web::Path<Uuid>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let measure =
+        measure::create(&mut *connection(&db).await?, *goal_id, body.into_inner()).await?;
+    Ok(created(format!("/api/v1/measures/{}", measure.id), measure))
+}
+
+/// Get a measure
+///
+/// With its current value and percent of target as of today (UTC).
+#[utoipa::path(
+    tag = "measures",
+    params(("measure_id" = Uuid, Path, description = "The measure's id")),
+    responses((status = 200, description = "The measure", body = Measure))
+)]
+#[get("/measures/{measure_id}")]
+pub async fn get_measure(db: Db, measure_id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let measure = measure::get(&mut *connection(&db).await?, *measure_id).await?;
+    Ok(HttpResponse::Ok().json(measure))
+}
+
+/// Update a measure
+///
+/// A JSON merge patch (RFC 7396). The values status updates recorded stay; the
+/// current value and percent of target follow the new settings.
+#[utoipa::path(
+    tag = "measures",
+    params(("measure_id" = Uuid, Path, description = "The measure's id")),
+    request_body = MeasurePatch,
+    responses((status = 200, description = "The measure as changed", body = Measure))
+)]
+#[patch("/measures/{measure_id}")]
+pub async fn update_measure(
+    db: Db,
+    measure_id: web::Path<Uuid>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let measure =
+        measure::update(&mut *connection(&db).await?, *measure_id, body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(measure))
+}
+
+/// Delete a measure
+///
+/// A measure for which status updates recorded values is only deleted with
+/// `cascade=true`, which removes those values from the updates (the updates stay).
+#[utoipa::path(
+    tag = "measures",
+    params(("measure_id" = Uuid, Path, description = "The measure's id"), DeleteParams),
+    responses((status = 204, description = "The measure was deleted"))
+)]
+#[delete("/measures/{measure_id}")]
+pub async fn delete_measure(
+    db: Db,
+    measure_id: web::Path<Uuid>,
+    QueryParams(params): QueryParams<DeleteParams>,
+) -> Result<HttpResponse, ApiError> {
+    measure::delete(&mut *connection(&db).await?, *measure_id, params.cascade).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// List a measure's history
+///
+/// The values status updates recorded for the measure, newest first: by the
+/// update's `as_of`, then by when it was recorded.
+#[utoipa::path(
+    tag = "measures",
+    params(("measure_id" = Uuid, Path, description = "The measure's id"), MeasureListParams),
+    responses((status = 200, description = "A page of the measure's values", body = DatedMeasurementList,
+        headers(("Link" = String, description = "The next page, as `<url>; rel=\"next\"`, when there is one"))))
+)]
+#[get("/measures/{measure_id}/history")]
+pub async fn list_measure_history(
+    request: HttpRequest,
+    db: Db,
+    measure_id: web::Path<Uuid>,
+    QueryParams(params): QueryParams<MeasureListParams>,
+) -> Result<HttpResponse, ApiError> {
+    let page = PageRequest::new(params.limit, params.cursor)?;
+    let history = measurement::history(&mut *connection(&db).await?, *measure_id, &page).await?;
+    Ok(page_response(&request, history))
+}
