@@ -40,6 +40,15 @@ pub enum Command {
         /// The plan's id.
         plan_id: Uuid,
     },
+    /// Print a plan's tracking sheet: one row per goal with its latest status
+    /// update and measures, as JSON or as CSV for a spreadsheet.
+    Sheet {
+        /// The plan's id.
+        plan_id: Uuid,
+        /// Print CSV (UTF-8 with a byte order mark) instead of JSON.
+        #[arg(long)]
+        csv: bool,
+    },
 }
 
 /// The request body limit when none is configured: 2 MiB.

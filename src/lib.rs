@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod config;
+pub mod csv;
 pub mod db;
 pub mod error;
 pub mod models;

@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         Command::Serve => serve(&cli.config),
         Command::Import { file, dry_run } => plan_files::import(&cli.config, &file, dry_run),
         Command::Export { plan_id } => plan_files::export(&cli.config, plan_id),
+        Command::Sheet { plan_id, csv } => plan_files::sheet(&cli.config, plan_id, csv),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,8 @@
-//! `strategy-tracker import FILE` and `strategy-tracker export PLAN_ID`: the import
-//! and export routes' code, run from the command line against the database.
+//! `strategy-tracker import FILE`, `strategy-tracker export PLAN_ID` and
+//! `strategy-tracker sheet PLAN_ID`: the import, export and tracking sheet routes'
+//! code, run from the command line against the database.
 
+use std::io::Write;
 use std::path::Path;
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};
@@ -12,6 +14,7 @@ use crate::db::{self, SetupError};
 use crate::error::ApiError;
 use crate::models::document::{self, UpdatesInDocument};
 use crate::models::import::{self, Source};
+use crate::models::tracking_sheet::{self, SheetFilter};
 
 /// Creates a plan from `file` (or, with `dry_run`, checks it) and prints the report.
 pub fn import(config: &Config, file: &Path, dry_run: bool) -> Result<(), SetupError> {
@@ -39,22 +42,52 @@ pub fn export(config: &Config, plan_id: Uuid) -> Result<(), SetupError> {
     })
 }
 
+/// Prints the plan's tracking sheet: as JSON, or with `csv` as the CSV file the
+/// route sends (byte order mark included, so that a redirect to a file opens in a
+/// spreadsheet as a download would).
+pub fn sheet(config: &Config, plan_id: Uuid, csv: bool) -> Result<(), SetupError> {
+    let sheet = on_database(config, async |conn| {
+        tracking_sheet::get(conn, plan_id, &SheetFilter::default()).await
+    })?;
+    if csv {
+        std::io::stdout()
+            .lock()
+            .write_all(sheet.to_csv().as_bytes())?;
+        Ok(())
+    } else {
+        print_json(&sheet.sheet)
+    }
+}
+
 /// Runs `work` on one connection to the (migrated) database and prints its result
 /// as JSON; a problem is told the way the API tells it.
 fn with_database<T: Serialize>(
     config: &Config,
     work: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, ApiError>,
 ) -> Result<(), SetupError> {
+    print_json(&on_database(config, work)?)
+}
+
+/// Runs `work` on one connection to the (migrated) database; a problem becomes the
+/// problem document the API would send.
+fn on_database<T>(
+    config: &Config,
+    work: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, ApiError>,
+) -> Result<T, SetupError> {
     db::prepare(&config.database_url)?;
     let result = actix_web::rt::System::new().block_on(async {
         let mut conn = AsyncPgConnection::establish(&config.database_url).await?;
         Ok::<_, SetupError>(work(&mut conn).await)
     })?;
-    match result {
-        Ok(value) => {
-            println!("{}", serde_json::to_string_pretty(&value)?);
-            Ok(())
-        }
-        Err(error) => Err(serde_json::to_string_pretty(&error.problem())?.into()),
-    }
+    result.map_err(
+        |error| match serde_json::to_string_pretty(&error.problem()) {
+            Ok(problem) => problem.into(),
+            Err(error) => error.into(),
+        },
+    )
+}
+
+fn print_json(value: &impl Serialize) -> Result<(), SetupError> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
 }

@@ -7,13 +7,12 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::extract::QueryParams;
-use super::{Db, DeleteParams, connection, created, list_body, page_response};
+use super::{Db, DeleteParams, connection, created, list_body, owner_filter, page_response};
 use crate::error::ApiError;
 use crate::models::GoalStatus;
 use crate::models::goal::{self, Goal, GoalFilter, GoalInput, GoalScope};
 use crate::openapi::GoalPatch;
 use crate::pagination::PageRequest;
-use crate::validation::SHORT_TEXT;
 
 list_body!(GoalList, Goal, "goals");
 
@@ -42,19 +41,9 @@ pub struct GoalListParams {
 impl GoalListParams {
     /// Filters combine: a goal is listed when it passes all of them.
     fn split(self) -> Result<(GoalFilter, PageRequest), ApiError> {
-        if self
-            .owner
-            .as_ref()
-            .is_some_and(|owner| owner.chars().count() > SHORT_TEXT)
-        {
-            return Err(ApiError::bad_parameter(
-                "owner",
-                format!("must be at most {SHORT_TEXT} characters long, as owners are"),
-            ));
-        }
         let filter = GoalFilter {
             status: self.status,
-            owner: self.owner,
+            owner: owner_filter(self.owner)?,
             parent_goal_id: self.parent_goal_id,
             top_level: self.top_level.unwrap_or(false),
         };

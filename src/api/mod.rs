@@ -10,6 +10,7 @@ pub mod measures;
 pub mod plans;
 pub mod service;
 pub mod status_updates;
+pub mod tracking_sheet;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -22,6 +23,7 @@ use crate::db::Pool;
 use crate::error::ApiError;
 use crate::models::Conn;
 use crate::pagination::Page;
+use crate::validation::SHORT_TEXT;
 
 /// Every route of the service, for the app and for the OpenAPI document alike.
 pub fn routes(config: &mut ServiceConfig) {
@@ -35,6 +37,7 @@ pub fn routes(config: &mut ServiceConfig) {
                 .service(plans::create_plan)
                 .service(documents::import_plan)
                 .service(documents::get_plan_document)
+                .service(tracking_sheet::get_tracking_sheet)
                 .service(plans::get_plan)
                 .service(plans::update_plan)
                 .service(plans::delete_plan)
@@ -99,6 +102,21 @@ fn page_response<T: Serialize>(request: &HttpRequest, page: Page<T>) -> HttpResp
         response.insert_header((header::LINK, format!("<{next}>; rel=\"next\"")));
     }
     response.json(page)
+}
+
+/// An `owner` filter, which is at most as long as owners are: a longer one could
+/// match nothing, so it is told as a mistake (400), not answered with nothing.
+fn owner_filter(owner: Option<String>) -> Result<Option<String>, ApiError> {
+    if owner
+        .as_ref()
+        .is_some_and(|owner| owner.chars().count() > SHORT_TEXT)
+    {
+        return Err(ApiError::bad_parameter(
+            "owner",
+            format!("must be at most {SHORT_TEXT} characters long, as owners are"),
+        ));
+    }
+    Ok(owner)
 }
 
 /// The `cascade` switch of every DELETE.

@@ -12,6 +12,7 @@ pub mod plan;
 pub mod positions;
 pub mod progress;
 pub mod status_update;
+pub mod tracking_sheet;
 
 /// A status stored as text with a `CHECK` constraint and sent as a snake_case string.
 pub trait TextEnum: Sized + Copy + 'static {

@@ -18,6 +18,7 @@ use utoipa::openapi::{OpenApi as Document, RefOr};
 use utoipa::{OpenApi, PartialSchema, ToSchema};
 use utoipa_actix_web::AppExt;
 
+use crate::api::tracking_sheet::SheetFormat;
 use crate::config::DEFAULT_BODY_LIMIT;
 use crate::error::{FieldError, Problem};
 use crate::models::area::AreaInput;
@@ -48,7 +49,7 @@ header.",
         (name = "measures", description = "Measurable targets of a goal, whose values status updates record"),
         (name = "service", description = "Health checks and this document"),
     ),
-    components(schemas(Problem, FieldError, UpdatesInDocument))
+    components(schemas(Problem, FieldError, UpdatesInDocument, SheetFormat))
 )]
 struct ApiDoc;
 
@@ -102,6 +103,11 @@ fn server() -> Server {
         .build()
 }
 
+/// The bound stated for a CSV answer (the tracking sheet), in characters: far past
+/// any plan's sheet (one of 1,000 goals whose every field is as long as allowed is
+/// about 25 million), so that clients and linters see the text bounded.
+const MAX_CSV_LENGTH: usize = 1024 * 1024 * 1024;
+
 /// Strings whose format fixes their length say so (`maxLength`), as do the
 /// headers the server sends and the text bodies it takes (bounded by the default
 /// body limit), so that clients and linters see every string bounded. Done on the
@@ -129,6 +135,7 @@ fn bound_strings_in(json: &mut Value, bound: Option<usize>) {
                 let bound = match key.as_str() {
                     "headers" => Some(2048),
                     "text/markdown" | "text/plain" => Some(DEFAULT_BODY_LIMIT),
+                    "text/csv" => Some(MAX_CSV_LENGTH),
                     _ => bound,
                 };
                 bound_strings_in(child, bound);

@@ -168,6 +168,15 @@ impl TestApp {
         self.request(Method::DELETE, path, None).await
     }
 
+    /// GET with these request headers, such as `Accept`.
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut request = self.client.get(format!("{}{path}", self.address));
+        for &header in headers {
+            request = request.insert_header(header);
+        }
+        finish(request, Vec::new()).await
+    }
+
     /// Sends `body` as JSON, or nothing.
     pub async fn request(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
         match body {
@@ -283,6 +292,11 @@ pub async fn send(
     if let Some(content_type) = content_type {
         request = request.insert_header(("Content-Type", content_type));
     }
+    finish(request, body).await
+}
+
+/// Sends the request with `body` and reads the whole answer.
+async fn finish(request: awc::ClientRequest, body: Vec<u8>) -> Reply {
     let mut response = request.send_body(body).await.expect("the server answers");
     let body = response
         .body()
