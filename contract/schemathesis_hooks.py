@@ -74,6 +74,39 @@ def outline_around(text):
     return f"Fuzzed Plan 2024-2026\n\nStrategic Area 1: Area\n\n1. {title}\n"
 
 
+SHEET_IMPORT = "/api/v1/plans/{plan_id}/status-updates/import"
+
+
+def sheet_of_real_goals(case):
+    """A tracking sheet sent back must name the plan's own goals, each once, and
+    measures by their names; made-up ids, codes and measure names are rightly a 422
+    naming the row and column (tests/sheet_import.rs covers every rule), and made-up
+    CSV text cannot be a valid sheet. So a positive body becomes a sheet of the
+    plan's real goals, fetched through the API: made-up JSON rows keep their status,
+    progress, note and author, each given a real goal (rows past the number of
+    goals are dropped) and no measures or date; made-up CSV becomes the minimal
+    valid sheet, `goal_id,status` with each goal's current status. An unknown plan
+    is left alone (a 404, which is accepted)."""
+    base_url = case.operation.schema.get_base_url()
+    plan_id = (case.path_parameters or {}).get("plan_id")
+    sheet = get_json(base_url, f"/api/v1/plans/{plan_id}/tracking-sheet")
+    if sheet is None:
+        return
+    goals = sheet["rows"]
+    if isinstance(case.body, str):
+        lines = ["goal_id,status"] + [f"{g['goal_id']},{g['status']}" for g in goals]
+        case.body = "\r\n".join(lines) + "\r\n"
+        return
+    if not isinstance(case.body, list):
+        return
+    rows = [row for row in case.body if isinstance(row, dict)][: len(goals)]
+    for row, goal in zip(rows, goals):
+        for key in ("code", "area_position", "measures", "latest_update_as_of"):
+            row.pop(key, None)
+        row["goal_id"] = goal["goal_id"]
+    case.body = rows
+
+
 UPDATES_OF_GOAL = "/api/v1/goals/{goal_id}/status-updates"
 UPDATE = "/api/v1/status-updates/{update_id}"
 
@@ -123,7 +156,8 @@ def before_call(ctx, case, **kwargs):
     """Where Schemathesis makes up positive data: a made-up cursor is dropped (the
     cursors the server issued, passed along the `next_page` links in the stateful
     phase, are kept), a status update's measurements are kept to its own goal's
-    measures, and an import body is made to follow the rules above."""
+    measures, an import body is made to follow the rules above, and a tracking
+    sheet sent back names the plan's real goals."""
     meta = case.meta
     if meta is None or not meta.generation.mode.is_positive:
         return
@@ -132,6 +166,8 @@ def before_call(ctx, case, **kwargs):
         del case.query["cursor"]
     if case.operation.path in (UPDATES_OF_GOAL, UPDATE):
         own_measurements(case)
+    if case.operation.path == SHEET_IMPORT:
+        sheet_of_real_goals(case)
     if case.operation.path == IMPORT_PATH:
         if isinstance(case.body, str):
             case.body = outline_around(case.body)

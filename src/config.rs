@@ -49,6 +49,25 @@ pub enum Command {
         #[arg(long)]
         csv: bool,
     },
+    /// Status updates of a plan's goals.
+    #[command(subcommand)]
+    Updates(UpdatesCommand),
+}
+
+/// What to do with status updates.
+#[derive(Debug, Clone, Subcommand)]
+pub enum UpdatesCommand {
+    /// Record a round of status updates from the plan's tracking sheet, edited: a
+    /// CSV file, or a JSON array of sheet rows (*.json). Prints the report as JSON.
+    Import {
+        /// The plan's id.
+        plan_id: Uuid,
+        /// The file to read.
+        file: PathBuf,
+        /// Read and check the file and report what it would record, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// The request body limit when none is configured: 2 MiB.

@@ -1,8 +1,13 @@
 //! CSV as spreadsheets read it: RFC 4180 quoting, CRLF line ends, a UTF-8 byte
-//! order mark, and text cells made safe against formula injection.
+//! order mark, and text cells made safe against formula injection; and the reader
+//! of what a spreadsheet sends back ([`parse`]).
 //!
-//! Written by hand: the one table the service writes needs a few dozen lines, not
-//! a crate, and the safety rules below are ours to state and test.
+//! Written by hand: the one table the service writes and reads needs a few dozen
+//! lines, not a crate, and the rules below are ours to state and test.
+
+mod read;
+
+pub use read::{Record, SyntaxError, parse};
 
 /// The UTF-8 byte order mark. Excel reads a CSV file without one in the machine's
 /// legacy code page, so "Café" or "Zoë" would arrive garbled; with it, every
@@ -85,6 +90,15 @@ fn quoted(text: &str) -> String {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
         text.to_owned()
+    }
+}
+
+/// The text a spreadsheet would show for a cell [`defused`] wrote: the leading `'`
+/// taken off again, so that a sheet exported and read back says what it said.
+pub fn restored(text: &str) -> &str {
+    match text.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => text,
     }
 }
 

@@ -2,7 +2,7 @@ use std::net::TcpListener;
 use std::process::ExitCode;
 
 use clap::Parser;
-use strategy_tracker::config::{Cli, Command, Config};
+use strategy_tracker::config::{Cli, Command, Config, UpdatesCommand};
 use strategy_tracker::{db, openapi, plan_files, startup};
 
 fn main() -> ExitCode {
@@ -18,6 +18,11 @@ fn main() -> ExitCode {
         Command::Import { file, dry_run } => plan_files::import(&cli.config, &file, dry_run),
         Command::Export { plan_id } => plan_files::export(&cli.config, plan_id),
         Command::Sheet { plan_id, csv } => plan_files::sheet(&cli.config, plan_id, csv),
+        Command::Updates(UpdatesCommand::Import {
+            plan_id,
+            file,
+            dry_run,
+        }) => plan_files::import_updates(&cli.config, plan_id, &file, dry_run),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
-//! `strategy-tracker import FILE`, `strategy-tracker export PLAN_ID` and
-//! `strategy-tracker sheet PLAN_ID`: the import, export and tracking sheet routes'
-//! code, run from the command line against the database.
+//! `strategy-tracker import FILE`, `strategy-tracker export PLAN_ID`,
+//! `strategy-tracker sheet PLAN_ID` and `strategy-tracker updates import PLAN_ID
+//! FILE`: the import, export, tracking sheet and sheet import routes' code, run
+//! from the command line against the database.
 
 use std::io::Write;
 use std::path::Path;
@@ -14,6 +15,7 @@ use crate::db::{self, SetupError};
 use crate::error::ApiError;
 use crate::models::document::{self, UpdatesInDocument};
 use crate::models::import::{self, Source};
+use crate::models::sheet_import::{self, SheetSource};
 use crate::models::tracking_sheet::{self, SheetFilter};
 
 /// Creates a plan from `file` (or, with `dry_run`, checks it) and prints the report.
@@ -32,6 +34,32 @@ pub fn import(config: &Config, file: &Path, dry_run: bool) -> Result<(), SetupEr
     };
     with_database(config, async |conn| {
         import::run(conn, source, dry_run).await
+    })
+}
+
+/// Records the status updates of an edited tracking sheet (or, with `dry_run`,
+/// checks it) and prints the report: `file` is CSV, or JSON rows if it ends in
+/// `.json`.
+pub fn import_updates(
+    config: &Config,
+    plan_id: Uuid,
+    file: &Path,
+    dry_run: bool,
+) -> Result<(), SetupError> {
+    let bytes =
+        std::fs::read(file).map_err(|error| format!("cannot read {}: {error}", file.display()))?;
+    let source = if file
+        .extension()
+        .is_some_and(|extension| extension == "json")
+    {
+        let rows = serde_json::from_slice(&bytes)
+            .map_err(|error| format!("{} is not valid JSON: {error}", file.display()))?;
+        SheetSource::Rows(rows)
+    } else {
+        SheetSource::Csv(bytes)
+    };
+    with_database(config, async |conn| {
+        sheet_import::run(conn, plan_id, source, dry_run).await
     })
 }
 

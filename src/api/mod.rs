@@ -9,6 +9,7 @@ pub mod goals;
 pub mod measures;
 pub mod plans;
 pub mod service;
+pub mod sheet_import;
 pub mod status_updates;
 pub mod tracking_sheet;
 
@@ -52,6 +53,7 @@ pub fn routes(config: &mut ServiceConfig) {
                 .service(goals::get_goal)
                 .service(goals::update_goal)
                 .service(goals::delete_goal)
+                .service(sheet_import::import_status_updates)
                 .service(status_updates::list_status_updates)
                 .service(status_updates::create_status_update)
                 .service(status_updates::get_status_update)

@@ -11,6 +11,7 @@ pub mod measurement;
 pub mod plan;
 pub mod positions;
 pub mod progress;
+pub mod sheet_import;
 pub mod status_update;
 pub mod tracking_sheet;
 

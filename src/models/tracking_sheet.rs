@@ -4,6 +4,8 @@
 
 mod spreadsheet;
 
+pub(crate) use spreadsheet::{FIXED_COLUMNS, column_names};
+
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{NaiveDate, Utc};

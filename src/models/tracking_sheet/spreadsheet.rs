@@ -11,7 +11,7 @@ use crate::models::TextEnum;
 use crate::models::measure::MeasureRow;
 
 /// The columns of the CSV form before the measures', named as the JSON fields are.
-const FIXED_COLUMNS: [&str; 12] = [
+pub(crate) const FIXED_COLUMNS: [&str; 12] = [
     "area_position",
     "area_title",
     "goal_id",
@@ -29,7 +29,7 @@ const FIXED_COLUMNS: [&str; 12] = [
 /// The column name of each measure, in the order given: its name, numbered from
 /// " (2)" on when an earlier measure of the same goal has the same name, so that no
 /// two measures of a goal share a column.
-fn column_names<'a>(measures: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+pub(crate) fn column_names<'a>(measures: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let mut seen: HashMap<&str, usize> = HashMap::new();
     measures
         .into_iter()

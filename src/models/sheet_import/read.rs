@@ -1,0 +1,288 @@
+//! The rows of a tracking sheet sent back, from either form, as text cells: a CSV
+//! file (its header row, then its records) or a JSON array of sheet rows. Problems
+//! of form are collected here; what the cells say is checked in [`super::check`].
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+
+use crate::csv;
+use crate::error::FieldError;
+use crate::models::tracking_sheet::FIXED_COLUMNS;
+
+/// Which of its goal's measures a cell is for.
+#[derive(Debug)]
+pub(super) enum MeasureKey {
+    /// By the measure's id (JSON `measures[].measure_id`).
+    Id(String),
+    /// By its column name, as the export names it: CSV `measure:<name>:current`,
+    /// JSON `measures[].name`.
+    Column(String),
+}
+
+/// A value given for a measure, with where it is for problems.
+#[derive(Debug)]
+pub(super) struct MeasureCell {
+    pub field: String,
+    pub key: MeasureKey,
+    pub value: Option<String>,
+}
+
+/// One row, its cells as text; an empty cell (or JSON `null`) is `None`.
+#[derive(Debug, Default)]
+pub(super) struct RawRow {
+    /// The CSV file's line number, or the JSON array's index.
+    pub row: usize,
+    pub goal_id: Option<String>,
+    pub area_position: Option<String>,
+    pub code: Option<String>,
+    pub status: Option<String>,
+    pub progress_percent: Option<String>,
+    pub as_of: Option<String>,
+    pub author: Option<String>,
+    pub note: Option<String>,
+    pub measures: Vec<MeasureCell>,
+}
+
+impl RawRow {
+    /// The field for a problem with this row's `column`: `<row>/<column>`.
+    pub fn at(&self, column: &str) -> String {
+        format!("{}/{column}", self.row)
+    }
+
+    /// Keeps the cells the import reads; the others (title, owner, ...) are the
+    /// goal's own and are changed on the goal, not by a status update.
+    fn set(&mut self, column: &str, value: Option<String>) {
+        let cell = match column {
+            "goal_id" => &mut self.goal_id,
+            "area_position" => &mut self.area_position,
+            "code" => &mut self.code,
+            "status" => &mut self.status,
+            "progress_percent" => &mut self.progress_percent,
+            "latest_update_as_of" => &mut self.as_of,
+            "latest_update_author" => &mut self.author,
+            "latest_update_note" => &mut self.note,
+            _ => return,
+        };
+        *cell = value;
+    }
+}
+
+/// A column of the CSV header.
+enum Column {
+    Fixed(&'static str),
+    /// `measure:<name>:current`, with the name.
+    Current(String),
+    /// `measure:<name>:target`: the measure's own, read but not imported.
+    Ignored,
+}
+
+/// The rows of a CSV file, in the export's columns (any order, any subset that
+/// names the goal and its status).
+pub(super) fn from_csv(bytes: &[u8], errors: &mut Vec<FieldError>) -> Vec<RawRow> {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        errors.push(FieldError::new(
+            "",
+            "the file is not UTF-8 text; save it from the spreadsheet as \"CSV UTF-8\"",
+        ));
+        return Vec::new();
+    };
+    let (records, syntax) = csv::parse(text);
+    errors.extend(
+        syntax
+            .iter()
+            .map(|error| FieldError::new(error.line.to_string(), error.message)),
+    );
+    let mut records = records.into_iter();
+    let Some(header) = records.next() else {
+        errors.push(FieldError::new(
+            "",
+            "the file is empty; send the tracking sheet's header row, then its rows",
+        ));
+        return Vec::new();
+    };
+    let mut seen = HashSet::new();
+    let columns: Vec<Column> = header
+        .fields
+        .iter()
+        .map(|name| {
+            let name = csv::restored(name);
+            let field = format!("{}/{name}", header.line);
+            if !seen.insert(name) {
+                errors.push(FieldError::new(field, "appears twice in the header row"));
+                return Column::Ignored;
+            }
+            if let Some(fixed) = FIXED_COLUMNS.iter().find(|column| **column == name) {
+                return Column::Fixed(fixed);
+            }
+            if let Some(rest) = name.strip_prefix("measure:") {
+                if let Some(measure) = rest.strip_suffix(":current") {
+                    return Column::Current(measure.to_owned());
+                }
+                if rest.ends_with(":target") {
+                    return Column::Ignored;
+                }
+            }
+            errors.push(FieldError::new(
+                field,
+                "is not a column of the tracking sheet (see its CSV export for the columns)",
+            ));
+            Column::Ignored
+        })
+        .collect();
+    for required in ["status"] {
+        if !seen.contains(required) {
+            errors.push(FieldError::new(
+                format!("{}/{required}", header.line),
+                "is a column every sheet needs, and the header row lacks it",
+            ));
+        }
+    }
+    if !seen.contains("goal_id") && !seen.contains("code") {
+        errors.push(FieldError::new(
+            format!("{}/goal_id", header.line),
+            "the header row needs a goal_id or a code column, which say each row's goal",
+        ));
+    }
+    let mut rows = Vec::new();
+    for record in records {
+        if record.fields.len() != columns.len() {
+            errors.push(FieldError::new(
+                record.line.to_string(),
+                format!(
+                    "has {} fields where the header row has {}",
+                    record.fields.len(),
+                    columns.len()
+                ),
+            ));
+            continue;
+        }
+        let mut row = RawRow {
+            row: record.line,
+            ..RawRow::default()
+        };
+        for (column, field) in columns.iter().zip(&record.fields) {
+            let value = Some(csv::restored(field).to_owned()).filter(|value| !value.is_empty());
+            match column {
+                Column::Fixed(name) => row.set(name, value),
+                Column::Current(name) => row.measures.push(MeasureCell {
+                    field: row.at(&format!("measure:{name}:current")),
+                    key: MeasureKey::Column(name.clone()),
+                    value,
+                }),
+                Column::Ignored => {}
+            }
+        }
+        rows.push(row);
+    }
+    rows
+}
+
+/// The rows of a JSON array of tracking sheet rows (the shape the JSON sheet sends).
+pub(super) fn from_json(body: &Value, errors: &mut Vec<FieldError>) -> Vec<RawRow> {
+    let Value::Array(items) = body else {
+        errors.push(FieldError::new(
+            "",
+            "send a JSON array of tracking sheet rows, or the sheet as text/csv",
+        ));
+        return Vec::new();
+    };
+    let mut rows = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let Value::Object(fields) = item else {
+            errors.push(FieldError::new(
+                index.to_string(),
+                "must be an object: a row of the tracking sheet",
+            ));
+            continue;
+        };
+        let mut row = RawRow {
+            row: index,
+            ..RawRow::default()
+        };
+        for (key, value) in fields {
+            let field = row.at(key);
+            if key == "measures" {
+                row.measures = measures(&field, value, errors);
+            } else if !FIXED_COLUMNS.contains(&key.as_str()) {
+                errors.push(FieldError::new(
+                    field,
+                    "is not a field of a tracking sheet row",
+                ));
+            } else {
+                match cell(value) {
+                    Ok(value) => row.set(key, value),
+                    Err(message) => errors.push(FieldError::new(field, message)),
+                }
+            }
+        }
+        rows.push(row);
+    }
+    rows
+}
+
+const MEASURE_FIELDS: [&str; 5] = ["measure_id", "name", "unit", "current_value", "target"];
+
+fn measures(field: &str, value: &Value, errors: &mut Vec<FieldError>) -> Vec<MeasureCell> {
+    let Value::Array(items) = value else {
+        errors.push(FieldError::new(field, "must be an array of measures"));
+        return Vec::new();
+    };
+    let mut cells = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let at = format!("{field}/{index}");
+        let Value::Object(measure) = item else {
+            errors.push(FieldError::new(
+                at,
+                "must be an object: a measure of the row",
+            ));
+            continue;
+        };
+        for key in measure.keys() {
+            if !MEASURE_FIELDS.contains(&key.as_str()) {
+                errors.push(FieldError::new(
+                    format!("{at}/{key}"),
+                    "is not a field of a sheet measure",
+                ));
+            }
+        }
+        let mut text = |key: &str| {
+            cell(measure.get(key).unwrap_or(&Value::Null)).map_err(|message| {
+                errors.push(FieldError::new(format!("{at}/{key}"), message));
+            })
+        };
+        let (Ok(id), Ok(name), Ok(value)) =
+            (text("measure_id"), text("name"), text("current_value"))
+        else {
+            continue;
+        };
+        let key = match (id, name) {
+            (Some(id), _) => MeasureKey::Id(id),
+            (None, Some(name)) => MeasureKey::Column(name),
+            (None, None) => {
+                errors.push(FieldError::new(
+                    at,
+                    "needs a measure_id or a name, which say the measure",
+                ));
+                continue;
+            }
+        };
+        cells.push(MeasureCell {
+            field: format!("{at}/current_value"),
+            key,
+            value,
+        });
+    }
+    cells
+}
+
+/// A JSON value as a cell's text.
+fn cell(value: &Value) -> Result<Option<String>, &'static str> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(text) if text.is_empty() => Ok(None),
+        Value::String(text) => Ok(Some(text.clone())),
+        Value::Number(number) => Ok(Some(number.to_string())),
+        _ => Err("must be text, a number or null"),
+    }
+}
