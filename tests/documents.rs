@@ -2,13 +2,8 @@
 
 mod common;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use actix_web::http::Method;
 use common::{Reply, TestApp, error_fields, id_of};
-use diesel::connection::InstrumentationEvent;
-use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::{Value, json};
 use strategy_tracker::models::document::{self, EXPORT_QUERIES, UpdatesInDocument};
 use uuid::Uuid;
@@ -356,20 +351,11 @@ async fn an_import_in_another_format_is_a_415_and_an_oversized_one_a_413() {
 
 /// Exports `plan_id` on a connection that counts its queries.
 async fn queries_to_export(database_url: &str, plan_id: Uuid, updates: UpdatesInDocument) -> usize {
-    let mut conn = AsyncPgConnection::establish(database_url)
-        .await
-        .expect("a connection");
-    let queries = Arc::new(AtomicUsize::new(0));
-    let counter = queries.clone();
-    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
-        if let InstrumentationEvent::StartQuery { .. } = event {
-            counter.fetch_add(1, Ordering::SeqCst);
-        }
-    });
+    let (mut conn, queries) = common::counting_connection(database_url).await;
     document::export(&mut conn, plan_id, updates)
         .await
         .expect("the plan exports");
-    queries.load(Ordering::SeqCst)
+    queries.get()
 }
 
 /// A document of `areas` areas, each with `goals` goals that have a sub-goal and

@@ -4,14 +4,9 @@
 
 mod common;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use awc::http::Method;
 use chrono::{Days, Utc};
 use common::{Reply, TestApp, error_fields, error_message, id_of};
-use diesel::connection::InstrumentationEvent;
-use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::{Value, json};
 use strategy_tracker::models::sheet_import::{self, IMPORT_QUERIES, SheetSource};
 use uuid::Uuid;
@@ -354,21 +349,12 @@ async fn queries_for_import(
     rows: Value,
     dry_run: bool,
 ) -> usize {
-    let mut conn = AsyncPgConnection::establish(database_url)
-        .await
-        .expect("a connection");
-    let queries = Arc::new(AtomicUsize::new(0));
-    let counter = queries.clone();
-    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
-        if let InstrumentationEvent::StartQuery { .. } = event {
-            counter.fetch_add(1, Ordering::SeqCst);
-        }
-    });
+    let (mut conn, queries) = common::counting_connection(database_url).await;
     let plan_id = Uuid::parse_str(plan_id).expect("a UUID");
     sheet_import::run(&mut conn, plan_id, SheetSource::Rows(rows), dry_run)
         .await
         .expect("the import runs");
-    queries.load(Ordering::SeqCst)
+    queries.get()
 }
 
 #[actix_web::test]

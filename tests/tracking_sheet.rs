@@ -4,13 +4,8 @@
 
 mod common;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use chrono::Utc;
 use common::{Reply, TestApp, error_fields, id_of};
-use diesel::connection::InstrumentationEvent;
-use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::{Value, json};
 use strategy_tracker::models::tracking_sheet::{self, SHEET_QUERIES, SheetFilter};
 use uuid::Uuid;
@@ -471,21 +466,12 @@ async fn the_command_line_prints_the_same_sheet() {
 
 /// Reads the sheet on a connection that counts its queries.
 async fn queries_for_sheet(database_url: &str, plan_id: &str, filter: &SheetFilter) -> usize {
-    let mut conn = AsyncPgConnection::establish(database_url)
-        .await
-        .expect("a connection");
-    let queries = Arc::new(AtomicUsize::new(0));
-    let counter = queries.clone();
-    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
-        if let InstrumentationEvent::StartQuery { .. } = event {
-            counter.fetch_add(1, Ordering::SeqCst);
-        }
-    });
+    let (mut conn, queries) = common::counting_connection(database_url).await;
     let plan_id = Uuid::parse_str(plan_id).expect("a UUID");
     tracking_sheet::get(&mut conn, plan_id, filter)
         .await
         .expect("the sheet reads");
-    queries.load(Ordering::SeqCst)
+    queries.get()
 }
 
 /// A plan of `goals` goals in one area, each with a sub-goal, `updates` status

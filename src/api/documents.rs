@@ -1,13 +1,13 @@
 //! A whole plan as one document: `GET /api/v1/plans/{plan_id}/document` and
 //! `POST /api/v1/plans/import`.
 
-use actix_web::http::header::{self, ContentType};
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, post, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::extract::QueryParams;
+use super::extract::{QueryParams, Sent, parse_json, read_json_or_text};
 use super::{Db, connection};
 use crate::error::ApiError;
 use crate::models::document::{self, PlanDocument, UpdatesInDocument};
@@ -110,40 +110,16 @@ async fn read_source(
     body: web::Payload,
     limit: usize,
 ) -> Result<Source, ApiError> {
-    let mime = request
-        .mime_type()
-        .ok()
-        .flatten()
-        .unwrap_or(ContentType::octet_stream().0);
-    let is_json = mime.subtype() == "json" || mime.suffix().is_some_and(|suffix| suffix == "json");
-    let is_text =
-        mime.type_() == "text" && ["markdown", "plain"].contains(&mime.subtype().as_str());
-    if !is_json && !is_text {
-        return Err(ApiError::UnsupportedMediaType(
-            "send a plan document as application/json, or a plan outline as text/markdown or text/plain (with curl: -H 'Content-Type: text/markdown' --data-binary @plan.md)".to_owned(),
-        ));
-    }
-    let bytes = body
-        .to_bytes_limited(limit)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge(limit))?
-        .map_err(|error| ApiError::BadRequest {
-            detail: format!("the body could not be read: {error}"),
-            errors: Vec::new(),
-        })?;
-    if is_json {
-        serde_json::from_slice(&bytes)
-            .map(Source::Document)
-            .map_err(|error| ApiError::BadRequest {
-                detail: format!("the body is not valid JSON: {error}"),
-                errors: Vec::new(),
-            })
-    } else {
-        String::from_utf8(bytes.to_vec())
+    let what_to_send = "send a plan document as application/json, or a plan outline as text/markdown or text/plain (with curl: -H 'Content-Type: text/markdown' --data-binary @plan.md)";
+    let (sent, bytes) =
+        read_json_or_text(request, body, limit, &["markdown", "plain"], what_to_send).await?;
+    match sent {
+        Sent::Json => parse_json(&bytes).map(Source::Document),
+        Sent::Text => String::from_utf8(bytes.to_vec())
             .map(Source::Outline)
             .map_err(|_| ApiError::BadRequest {
                 detail: "the outline is not UTF-8 text".to_owned(),
                 errors: Vec::new(),
-            })
+            }),
     }
 }

@@ -5,7 +5,8 @@ use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
 use actix_web::error::JsonPayloadError;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::http::header::ContentType;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, FieldError};
@@ -91,4 +92,52 @@ fn describe(message: &str) -> String {
         .strip_prefix("Query deserialize error: ")
         .unwrap_or(message)
         .to_owned()
+}
+
+/// How a body that may be JSON or text was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sent {
+    Json,
+    Text,
+}
+
+/// Reads a body sent as JSON (`application/json` or `+json`) or as one of the
+/// `text/<subtype>` types in `text_types`, whole and within `limit` (else a 413).
+/// Any other content type is a 415 whose detail is `what_to_send`.
+pub async fn read_json_or_text(
+    request: &HttpRequest,
+    body: web::Payload,
+    limit: usize,
+    text_types: &[&str],
+    what_to_send: &str,
+) -> Result<(Sent, web::Bytes), ApiError> {
+    let mime = request
+        .mime_type()
+        .ok()
+        .flatten()
+        .unwrap_or(ContentType::octet_stream().0);
+    let sent = if mime.subtype() == "json" || mime.suffix().is_some_and(|suffix| suffix == "json") {
+        Sent::Json
+    } else if mime.type_() == "text" && text_types.contains(&mime.subtype().as_str()) {
+        Sent::Text
+    } else {
+        return Err(ApiError::UnsupportedMediaType(what_to_send.to_owned()));
+    };
+    let bytes = body
+        .to_bytes_limited(limit)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge(limit))?
+        .map_err(|error| ApiError::BadRequest {
+            detail: format!("the body could not be read: {error}"),
+            errors: Vec::new(),
+        })?;
+    Ok((sent, bytes))
+}
+
+/// Parses a JSON body, or says where it breaks.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|error| ApiError::BadRequest {
+        detail: format!("the body is not valid JSON: {error}"),
+        errors: Vec::new(),
+    })
 }

@@ -1,8 +1,7 @@
 //! `POST /api/v1/plans/{plan_id}/status-updates/import`: a round of status updates
 //! from the tracking sheet, sent back as CSV or JSON.
 
-use actix_web::http::header::ContentType;
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, post, web};
+use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::openapi::schema::{ArrayBuilder, Schema};
@@ -11,7 +10,7 @@ use utoipa::{IntoParams, PartialSchema, ToSchema};
 use uuid::Uuid;
 
 use super::documents::BodyLimit;
-use super::extract::QueryParams;
+use super::extract::{QueryParams, Sent, parse_json, read_json_or_text};
 use super::{Db, connection};
 use crate::error::ApiError;
 use crate::models::GoalStatus;
@@ -174,33 +173,10 @@ async fn read_source(
     body: web::Payload,
     limit: usize,
 ) -> Result<SheetSource, ApiError> {
-    let mime = request
-        .mime_type()
-        .ok()
-        .flatten()
-        .unwrap_or(ContentType::octet_stream().0);
-    let is_json = mime.subtype() == "json" || mime.suffix().is_some_and(|suffix| suffix == "json");
-    let is_csv = mime.type_() == "text" && mime.subtype() == "csv";
-    if !is_json && !is_csv {
-        return Err(ApiError::UnsupportedMediaType(
-            "send the tracking sheet as text/csv (with curl: -H 'Content-Type: text/csv' --data-binary @sheet.csv), or its rows as application/json".to_owned(),
-        ));
+    let what_to_send = "send the tracking sheet as text/csv (with curl: -H 'Content-Type: text/csv' --data-binary @sheet.csv), or its rows as application/json";
+    let (sent, bytes) = read_json_or_text(request, body, limit, &["csv"], what_to_send).await?;
+    match sent {
+        Sent::Json => parse_json(&bytes).map(SheetSource::Rows),
+        Sent::Text => Ok(SheetSource::Csv(bytes.to_vec())),
     }
-    let bytes = body
-        .to_bytes_limited(limit)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge(limit))?
-        .map_err(|error| ApiError::BadRequest {
-            detail: format!("the body could not be read: {error}"),
-            errors: Vec::new(),
-        })?;
-    if is_csv {
-        return Ok(SheetSource::Csv(bytes.to_vec()));
-    }
-    serde_json::from_slice(&bytes)
-        .map(SheetSource::Rows)
-        .map_err(|error| ApiError::BadRequest {
-            detail: format!("the body is not valid JSON: {error}"),
-            errors: Vec::new(),
-        })
 }

@@ -434,3 +434,34 @@ fn merge(target: &mut Value, fields: Value) {
         target.extend(fields);
     }
 }
+
+/// A connection to `database_url` that counts the statements it runs, to prove that
+/// an operation takes a fixed number of queries.
+pub async fn counting_connection(
+    database_url: &str,
+) -> (diesel_async::AsyncPgConnection, QueryCount) {
+    use diesel::connection::InstrumentationEvent;
+    use diesel_async::AsyncConnection;
+
+    let mut conn = diesel_async::AsyncPgConnection::establish(database_url)
+        .await
+        .expect("a connection");
+    let count = QueryCount::default();
+    let counter = count.0.clone();
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { .. } = event {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    (conn, count)
+}
+
+/// How many statements a [`counting_connection`] has run.
+#[derive(Debug, Clone, Default)]
+pub struct QueryCount(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl QueryCount {
+    pub fn get(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
