@@ -448,3 +448,70 @@ async fn an_exported_document_carries_measurements_and_imports_without_them() {
     assert_eq!(update["measurements"], recorded);
     assert_eq!(imported.expect(201)["created"]["status_updates"], 1);
 }
+
+/// The goal's progress, as GET shows it.
+async fn goal_progress(app: &TestApp, goal_id: &str) -> Value {
+    app.get(&format!("/api/v1/goals/{goal_id}"))
+        .await
+        .expect(200)["progress_percent"]
+        .clone()
+}
+
+#[actix_web::test]
+async fn a_goal_without_progress_in_its_latest_update_takes_it_from_its_measures() {
+    let (app, goal_id) = app_with_goal().await;
+    let members = create_measure(
+        &app,
+        &goal_id,
+        json!({"name": "Members", "baseline": 100, "target": 200}),
+    )
+    .await;
+    let events = create_measure(&app, &goal_id, json!({"name": "Events", "target": 4})).await;
+    let no_value_yet = goal_progress(&app, &goal_id).await;
+
+    record(&app, &goal_id, "2024-03-31", &[(&members, 150.0)]).await;
+    let one_measure = goal_progress(&app, &goal_id).await;
+    record(
+        &app,
+        &goal_id,
+        "2024-06-30",
+        &[(&members, 150.0), (&events, 4.0)],
+    )
+    .await;
+    let both_measures = goal_progress(&app, &goal_id).await;
+    let explicit = json!({"status": "on_track", "as_of": "2024-07-31", "progress_percent": 10});
+    app.post(&updates_path(&goal_id), explicit).await.created();
+    let own_progress = goal_progress(&app, &goal_id).await;
+
+    assert_eq!(no_value_yet, Value::Null);
+    assert_eq!(one_measure, 50, "halfway from 100 to 200 members");
+    assert_eq!(both_measures, 75, "the mean of 50% and 100%");
+    assert_eq!(own_progress, 10, "an update's own progress wins");
+}
+
+#[actix_web::test]
+async fn a_goal_measured_progress_follows_a_changed_target_and_a_deleted_measure() {
+    let (app, goal_id) = app_with_goal().await;
+    let members = create_measure(&app, &goal_id, json!({"name": "Members", "target": 200})).await;
+    let events = create_measure(&app, &goal_id, json!({"name": "Events", "target": 10})).await;
+    record(
+        &app,
+        &goal_id,
+        "2024-03-31",
+        &[(&members, 100.0), (&events, 10.0)],
+    )
+    .await;
+    assert_eq!(goal_progress(&app, &goal_id).await, 75);
+
+    app.patch(&measure_path(&members), json!({"target": 400}))
+        .await
+        .expect(200);
+    let after_new_target = goal_progress(&app, &goal_id).await;
+    app.delete(&format!("{}?cascade=true", measure_path(&events)))
+        .await
+        .expect(204);
+    let after_delete = goal_progress(&app, &goal_id).await;
+
+    assert_eq!(after_new_target, 63, "the mean of 25% and 100%, rounded");
+    assert_eq!(after_delete, 25);
+}

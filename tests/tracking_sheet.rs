@@ -317,11 +317,12 @@ async fn the_csv_form_is_quoted_defused_and_named_for_the_plan() {
     assert_eq!(
         lines[1],
         format!(
-            "1,Member Engagement,{},1,\"Engage members, old and new\",Board,at_risk,,2025-06-30,\
+            "1,Member Engagement,{},1,\"Engage members, old and new\",Board,at_risk,33,2025-06-30,\
              2023-12-31,,\"Plan, \"\"draft\"\" 2\",,,-3,10,4,6",
             s.engage
         ),
-        "commas and quotes are quoted; the numeric -3 stays a number"
+        "commas and quotes are quoted; the numeric -3 stays a number; with no progress of \
+         its own the goal shows its measures' (33)"
     );
     assert_eq!(
         lines[2],
@@ -335,7 +336,7 @@ async fn the_csv_form_is_quoted_defused_and_named_for_the_plan() {
     assert_eq!(
         lines[3],
         format!(
-            "2,Career Building,{},C,'=SUM(A1),'@x,completed,,2026-01-01,2024-06-30,'-2+3,'+1,50,100,,,,",
+            "2,Career Building,{},C,'=SUM(A1),'@x,completed,50,2026-01-01,2024-06-30,'-2+3,'+1,50,100,,,,",
             s.formulas
         ),
         "text a spreadsheet would run starts with a quote"

@@ -1,5 +1,7 @@
 //! Goals and sub-goals: a tree under each strategic area, numbered "1", "1.1", ...
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{
     AsChangeset, BoolExpressionMethods, ExpressionMethods, Insertable, OptionalExtension, QueryDsl,
@@ -11,11 +13,12 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::measure::{Measure, MeasureRow};
 use super::positions::Siblings;
-use super::{Conn, GoalStatus, area, plan};
+use super::{Conn, GoalStatus, area, measurement, plan};
 use crate::error::ApiError;
 use crate::pagination::{Page, PageRequest};
-use crate::schema::{goals, status_updates};
+use crate::schema::{goals, measures, status_updates};
 use crate::validation::{self, FieldReader, LONG_TEXT, Rule, SHORT_TEXT};
 
 /// Longest goal title, in characters: plans state goals as whole sentences.
@@ -77,7 +80,10 @@ pub struct Goal {
     pub due_date: Option<NaiveDate>,
     /// The status of the goal's latest status update; `not_started` without one.
     pub status: GoalStatus,
-    /// The progress of the goal's latest status update, 0 to 100; null if it gave none.
+    /// The progress of the goal's latest status update, 0 to 100. When that update
+    /// gives none, the mean `percent_of_target` of the goal's measures that have a
+    /// value, rounded, as of the goal's last change (a status update, or a measure
+    /// changed or deleted). Null when neither gives one.
     #[schema(minimum = 0, maximum = 100)]
     pub progress_percent: Option<i16>,
     /// When the goal was created.
@@ -557,8 +563,10 @@ pub async fn renumber(conn: &mut Conn, plan_id: Uuid) -> Result<(), ApiError> {
 }
 
 /// Sets the goal's status and progress to those of its latest status update (by
-/// `as_of`, then `created_at`), or `not_started` without one. Callers hold the
-/// goal's lock, so concurrent updates of one goal are applied one after the other.
+/// `as_of`, then `created_at`), or `not_started` without one. When that update gives
+/// no progress, the goal takes it from its measures (see [`progress_of_measures`]).
+/// Callers hold the goal's lock, so concurrent updates of one goal are applied one
+/// after the other.
 pub async fn refresh_status(conn: &mut Conn, goal_id: Uuid) -> Result<(), ApiError> {
     refresh_statuses(conn, StatusScope::Goal, goal_id).await
 }
@@ -568,33 +576,78 @@ pub async fn refresh_plan_statuses(conn: &mut Conn, plan_id: Uuid) -> Result<(),
     refresh_statuses(conn, StatusScope::Plan, plan_id).await
 }
 
+#[derive(Clone, Copy)]
 enum StatusScope {
     Goal,
     Plan,
 }
 
 async fn refresh_statuses(conn: &mut Conn, scope: StatusScope, id: Uuid) -> Result<(), ApiError> {
+    let (goal_ids, progress): (Vec<Uuid>, Vec<i16>) = progress_of_measures(conn, scope, id)
+        .await?
+        .into_iter()
+        .unzip();
     let column = match scope {
         StatusScope::Goal => "id",
         StatusScope::Plan => "plan_id",
     };
     diesel::sql_query(format!(
         "UPDATE goals SET status = COALESCE(latest.status, 'not_started'), \
-                          progress_percent = latest.progress_percent, \
+                          progress_percent = COALESCE(latest.progress_percent, measured.progress), \
                           updated_at = now() \
          FROM goals target \
          LEFT JOIN LATERAL ( \
              SELECT status, progress_percent FROM status_updates \
              WHERE goal_id = target.id \
              ORDER BY as_of DESC, created_at DESC, id DESC LIMIT 1) latest ON true \
+         LEFT JOIN unnest($2::uuid[], $3::smallint[]) AS measured(goal_id, progress) \
+             ON measured.goal_id = target.id \
          WHERE goals.id = target.id AND target.{column} = $1 \
            AND (goals.status, goals.progress_percent) \
-               IS DISTINCT FROM (COALESCE(latest.status, 'not_started'), latest.progress_percent)"
+               IS DISTINCT FROM (COALESCE(latest.status, 'not_started'), \
+                                 COALESCE(latest.progress_percent, measured.progress))"
     ))
     .bind::<diesel::sql_types::Uuid, _>(id)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(goal_ids)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::SmallInt>, _>(progress)
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The progress the goals in `scope` take from their measures when their latest
+/// update gives none: the mean `percent_of_target` of the goal's measures that have
+/// a value, as of today (UTC), rounded to a whole percent. Goals without such a
+/// measure are left out. Two queries whatever the number of goals.
+async fn progress_of_measures(
+    conn: &mut Conn,
+    scope: StatusScope,
+    id: Uuid,
+) -> Result<Vec<(Uuid, i16)>, ApiError> {
+    let of_scope = measures::table.inner_join(goals::table).into_boxed();
+    let of_scope = match scope {
+        StatusScope::Goal => of_scope.filter(goals::id.eq(id)),
+        StatusScope::Plan => of_scope.filter(goals::plan_id.eq(id)),
+    };
+    let rows: Vec<MeasureRow> = of_scope.select(MeasureRow::as_select()).load(conn).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+    let points = measurement::points_of(conn, &ids).await?;
+    let today = Utc::now().date_naive();
+    let mut percents: HashMap<Uuid, Vec<f64>> = HashMap::new();
+    for row in rows {
+        let goal_id = row.goal_id;
+        let points = points.get(&row.id).map_or(&[][..], Vec::as_slice);
+        if let Some(percent) = Measure::new(row, points, today).percent_of_target {
+            percents.entry(goal_id).or_default().push(percent);
+        }
+    }
+    Ok(percents
+        .into_iter()
+        .map(|(goal_id, percents)| {
+            let mean = percents.iter().sum::<f64>() / percents.len() as f64;
+            (goal_id, mean.round() as i16)
+        })
+        .collect())
 }
 
 /// Locks the goal's row until the transaction ends (see [`refresh_status`]).

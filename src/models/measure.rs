@@ -309,10 +309,14 @@ pub async fn create(conn: &mut Conn, goal_id: Uuid, body: Value) -> Result<Measu
     Ok(Measure::new(row, &[], Utc::now().date_naive()))
 }
 
-/// Applies a JSON merge patch to the measure; its recorded values stay.
+/// Applies a JSON merge patch to the measure; its recorded values stay, and a goal
+/// that takes its progress from its measures follows.
 pub async fn update(conn: &mut Conn, id: Uuid, patch: Value) -> Result<Measure, ApiError> {
     let row = conn
         .transaction(async |conn| {
+            // The goal first, as everywhere: its progress may follow the new target.
+            let goal_id = get_row(conn, id).await?.goal_id;
+            goal::lock(conn, goal_id).await?;
             let current = lock(conn, id).await?;
             let input = MeasureInput::read(patch, Some(&current))?;
             let row = diesel::update(measures::table.find(id))
@@ -320,6 +324,7 @@ pub async fn update(conn: &mut Conn, id: Uuid, patch: Value) -> Result<Measure, 
                 .returning(MeasureRow::as_returning())
                 .get_result(conn)
                 .await?;
+            goal::refresh_status(conn, row.goal_id).await?;
             Ok::<_, ApiError>(row)
         })
         .await?;
@@ -343,6 +348,7 @@ pub async fn delete(conn: &mut Conn, id: Uuid, cascade: bool) -> Result<(), ApiE
         diesel::delete(measures::table.find(id))
             .execute(conn)
             .await?;
+        goal::refresh_status(conn, goal_id).await?;
         Ok(())
     })
     .await

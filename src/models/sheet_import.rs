@@ -26,9 +26,10 @@ use crate::schema::{goals, status_updates};
 /// The SQL statements an import that writes makes, whatever the number of rows:
 /// BEGIN, the lock on the plan's goals, the sheet ([`tracking_sheet::SHEET_QUERIES`]),
 /// the updates already recorded on the rows' dates and their measurements, one
-/// insert of the updates and one of their measurements, the goals' statuses, COMMIT.
-/// A dry run makes the same, less the three writes.
-pub const IMPORT_QUERIES: usize = 8 + tracking_sheet::SHEET_QUERIES;
+/// insert of the updates and one of their measurements, the goals' statuses (with
+/// the two reads of measured progress they need), COMMIT. A dry run makes the same,
+/// less the writes and the status refresh.
+pub const IMPORT_QUERIES: usize = 10 + tracking_sheet::SHEET_QUERIES;
 
 /// A sheet sent back: the CSV file's bytes or a JSON array of sheet rows.
 #[derive(Debug)]
@@ -179,8 +180,10 @@ fn row_of(field: &str) -> usize {
 /// The row says what the sheet says: the latest update's status, progress and note,
 /// and each measure's current value.
 fn unchanged(row: &Checked) -> bool {
+    // An empty progress cell says nothing, like an empty measure cell: the goal's
+    // progress then comes from its measures.
     row.status == row.goal.status
-        && row.progress_percent == row.goal.progress_percent
+        && (row.progress_percent.is_none() || row.progress_percent == row.goal.progress_percent)
         && row.note == row.goal.latest_update_note
         && changed_values(row).is_empty()
 }
