@@ -11,7 +11,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::api::service::OpenApiJson;
-use crate::api::{self, documents, extract, fallback};
+use crate::api::{self, extract, fallback};
 use crate::config::Config;
 use crate::db::Pool;
 use crate::openapi;
@@ -37,7 +37,7 @@ pub fn run(listener: TcpListener, config: &Config, pool: Pool) -> std::io::Resul
             .app_data(pool.clone())
             .app_data(document_json.clone())
             .app_data(known_paths.clone())
-            .app_data(web::Data::new(documents::BodyLimit(body_limit)))
+            .app_data(web::Data::new(extract::BodyLimit(body_limit)))
             .app_data(extract::json_config(body_limit))
             .app_data(extract::path_config())
             .wrap(Compress::default())

@@ -7,16 +7,12 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::extract::{QueryParams, Sent, parse_json, read_json_or_text};
+use super::extract::{BodyLimit, QueryParams, Sent, parse_json, read_json_or_text};
 use super::{Db, connection};
 use crate::error::ApiError;
 use crate::models::document::{self, PlanDocument, UpdatesInDocument};
 use crate::models::import::{self, ImportReport, Source};
 use crate::openapi::PlanImport;
-
-/// The request body limit, in bytes, as configured.
-#[derive(Debug, Clone, Copy)]
-pub struct BodyLimit(pub usize);
 
 /// Query parameters of [`get_plan_document`].
 #[derive(Debug, Deserialize, IntoParams)]

@@ -94,6 +94,11 @@ fn describe(message: &str) -> String {
         .to_owned()
 }
 
+/// The request body limit, in bytes, as configured: the routes that read their
+/// body themselves (imports of JSON or text) enforce it with [`read_json_or_text`].
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
 /// How a body that may be JSON or text was sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sent {

@@ -9,8 +9,7 @@ use utoipa::openapi::{Ref, RefOr};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 use uuid::Uuid;
 
-use super::documents::BodyLimit;
-use super::extract::{QueryParams, Sent, parse_json, read_json_or_text};
+use super::extract::{BodyLimit, QueryParams, Sent, parse_json, read_json_or_text};
 use super::{Db, connection};
 use crate::error::ApiError;
 use crate::models::GoalStatus;
