@@ -108,6 +108,11 @@ pub struct Config {
     #[arg(long, env = "BODY_LIMIT_BYTES", global = true, default_value_t = DEFAULT_BODY_LIMIT)]
     pub body_limit_bytes: usize,
 
+    /// Refuse PATCH and DELETE requests without `If-Match` (428), so that no editor
+    /// overwrites a change they have not seen.
+    #[arg(long, env = "REQUIRE_IF_MATCH", global = true)]
+    pub require_if_match: bool,
+
     /// HTTP worker threads; one per CPU core when not set.
     #[arg(long, env = "WORKERS", global = true)]
     pub workers: Option<usize>,

@@ -98,6 +98,12 @@ pub enum ApiError {
     MethodNotAllowed(Vec<String>),
     /// The request conflicts with the current state, e.g. deleting a resource that has children.
     Conflict(String),
+    /// A request with the same `Idempotency-Key` is still being answered.
+    StillRunning,
+    /// `If-Match` names a version the item no longer has; carries its current ETag.
+    PreconditionFailed { etag: String },
+    /// The server requires `If-Match` on writes and the request has none.
+    PreconditionRequired,
     /// The database cannot be reached right now.
     Unavailable(String),
     /// A bug or an unexpected failure; the text is logged, never sent.
@@ -140,6 +146,12 @@ impl ApiError {
             Self::NotFound(_) | Self::UnknownReference(_) => ("not-found", "Not found"),
             Self::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
             Self::Conflict(_) => ("conflict", "The request conflicts with the current state"),
+            Self::StillRunning => ("still-running", "The same request is still being answered"),
+            Self::PreconditionFailed { .. } => (
+                "precondition-failed",
+                "The resource changed since it was read",
+            ),
+            Self::PreconditionRequired => ("precondition-required", "If-Match is required"),
             Self::Unavailable(_) => (
                 "service-unavailable",
                 "The database is unavailable; retry shortly",
@@ -170,6 +182,20 @@ impl ApiError {
             Self::UnsupportedMediaType(detail)
             | Self::NotFound(detail)
             | Self::Conflict(detail) => (detail.clone(), None),
+            Self::StillRunning => (
+                "a request with this Idempotency-Key is still being answered; retry it in a moment to get its response".to_owned(),
+                None,
+            ),
+            Self::PreconditionFailed { etag } => (
+                format!(
+                    "the resource changed since you read it: its ETag is now {etag}, not the one in If-Match; GET it again, apply your change to what it says now, and send that ETag"
+                ),
+                None,
+            ),
+            Self::PreconditionRequired => (
+                "this service requires If-Match on PATCH and DELETE, so no change overwrites one you have not seen: GET the resource, then send its ETag header back (with curl: -H 'If-Match: \"...\"')".to_owned(),
+                None,
+            ),
             Self::PayloadTooLarge(limit) => (
                 format!("the body must be at most {limit} bytes"),
                 None,
@@ -228,7 +254,9 @@ impl ResponseError for ApiError {
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotFound(_) | Self::UnknownReference(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::StillRunning => StatusCode::CONFLICT,
+            Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -243,6 +271,12 @@ impl ResponseError for ApiError {
             }
             Self::MethodNotAllowed(allow) => {
                 response.insert_header((header::ALLOW, allow.join(", ")));
+            }
+            Self::StillRunning => {
+                response.insert_header((header::RETRY_AFTER, 1));
+            }
+            Self::PreconditionFailed { etag } => {
+                response.insert_header((header::ETAG, etag.clone()));
             }
             _ => {}
         }

@@ -90,6 +90,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    event_counter (only_row) {
+        only_row -> Bool,
+        last_seq -> Int8,
+    }
+}
+
+diesel::table! {
+    events (seq) {
+        seq -> Int8,
+        occurred_at -> Timestamptz,
+        actor -> Text,
+        resource_type -> Text,
+        resource_id -> Uuid,
+        plan_id -> Nullable<Uuid>,
+        action -> Text,
+        changes -> Jsonb,
+        revision_note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (key) {
+        key -> Text,
+        fingerprint -> Bytea,
+        status -> Int2,
+        headers -> Jsonb,
+        body -> Bytea,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(areas -> plans (plan_id));
 diesel::joinable!(goals -> areas (area_id));
 diesel::joinable!(status_updates -> goals (goal_id));
@@ -103,5 +135,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     goals,
     status_updates,
     measures,
-    measurements
+    measurements,
+    event_counter,
+    events,
+    idempotency_keys
 );

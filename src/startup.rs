@@ -10,8 +10,9 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
+use crate::api::events::FeedSignal;
 use crate::api::service::OpenApiJson;
-use crate::api::{self, extract, fallback};
+use crate::api::{self, conditional, extract, fallback, idempotency};
 use crate::config::Config;
 use crate::db::Pool;
 use crate::openapi;
@@ -24,6 +25,10 @@ pub fn run(listener: TcpListener, config: &Config, pool: Pool) -> std::io::Resul
     let document_json = web::Data::new(OpenApiJson(openapi::to_json(&document)));
     let pool = web::Data::new(pool);
     let body_limit = config.body_limit_bytes;
+    let write_policy = web::Data::new(conditional::WritePolicy {
+        require_if_match: config.require_if_match,
+    });
+    let feed_signal = web::Data::new(FeedSignal::start(config.database_url.clone()));
     let mut server = HttpServer::new(move || {
         App::new()
             .into_utoipa_app()
@@ -40,6 +45,11 @@ pub fn run(listener: TcpListener, config: &Config, pool: Pool) -> std::io::Resul
             .app_data(web::Data::new(extract::BodyLimit(body_limit)))
             .app_data(extract::json_config(body_limit))
             .app_data(extract::path_config())
+            .app_data(write_policy.clone())
+            .app_data(feed_signal.clone())
+            // Inside compression: tags and recorded responses are of the plain bytes.
+            .wrap(from_fn(idempotency::once_per_key))
+            .wrap(from_fn(conditional::entity_tags))
             .wrap(Compress::default())
             .wrap(from_fn(request_log))
     });

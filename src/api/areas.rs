@@ -1,39 +1,29 @@
 //! `/api/v1/plans/{plan_id}/areas` and `/api/v1/areas/{area_id}`.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use serde::Deserialize;
 use serde_json::Value;
-use utoipa::IntoParams;
 use uuid::Uuid;
 
+use super::conditional::IfMatch;
 use super::extract::QueryParams;
-use super::{Db, DeleteParams, connection, created, list_body, page_response};
+use super::writes::write_connection;
+use super::{
+    ChangedSinceParams, Db, DeleteParams, connection, created, delete_item, list_body,
+    page_response, patch_item,
+};
 use crate::error::ApiError;
+use crate::models::Conn;
 use crate::models::area::{self, Area, AreaInput};
 use crate::openapi::AreaPatch;
-use crate::pagination::PageRequest;
 
 list_body!(AreaList, Area, "strategic areas");
-
-/// Query parameters of [`list_areas`].
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct AreaListParams {
-    /// Most areas on one page, 1 to 200; 50 when left out.
-    #[param(minimum = 1, maximum = 200)]
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    #[param(max_length = 1024)]
-    cursor: Option<String>,
-}
 
 /// List a plan's strategic areas
 ///
 /// In plan order (by position).
 #[utoipa::path(
     tag = "areas",
-    params(("plan_id" = Uuid, Path, description = "The plan's id"), AreaListParams),
+    params(("plan_id" = Uuid, Path, description = "The plan's id"), ChangedSinceParams),
     responses((status = 200, description = "A page of strategic areas", body = AreaList,
         headers(("Link" = String, description = "The next page, as `<url>; rel=\"next\"`, when there is one"))))
 )]
@@ -42,10 +32,10 @@ pub async fn list_areas(
     request: HttpRequest,
     db: Db,
     plan_id: web::Path<Uuid>,
-    QueryParams(params): QueryParams<AreaListParams>,
+    QueryParams(params): QueryParams<ChangedSinceParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = PageRequest::new(params.limit, params.cursor)?;
-    let areas = area::list(&mut *connection(&db).await?, *plan_id, &page).await?;
+    let (updated_since, page) = params.split()?;
+    let areas = area::list(&mut *connection(&db).await?, *plan_id, updated_since, &page).await?;
     Ok(page_response(&request, areas))
 }
 
@@ -61,11 +51,17 @@ pub async fn list_areas(
 )]
 #[post("/plans/{plan_id}/areas")]
 pub async fn create_area(
+    request: HttpRequest,
     db: Db,
     plan_id: web::Path<Uuid>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let area = area::create(&mut *connection(&db).await?, *plan_id, body.into_inner()).await?;
+    let area = area::create(
+        &mut *write_connection(&db, &request, None).await?,
+        *plan_id,
+        body.into_inner(),
+    )
+    .await?;
     Ok(created(format!("/api/v1/areas/{}", area.id), area))
 }
 
@@ -95,12 +91,16 @@ pub async fn get_area(db: Db, area_id: web::Path<Uuid>) -> Result<HttpResponse, 
 )]
 #[patch("/areas/{area_id}")]
 pub async fn update_area(
+    request: HttpRequest,
     db: Db,
+    if_match: IfMatch,
     area_id: web::Path<Uuid>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let area = area::update(&mut *connection(&db).await?, *area_id, body.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(area))
+    let id = *area_id;
+    let current = async |conn: &mut Conn| area::get_locked(conn, id).await;
+    let update = async |conn: &mut Conn, patch| area::update(conn, id, patch).await;
+    patch_item(&db, &request, &if_match, body.into_inner(), current, update).await
 }
 
 /// Delete a strategic area
@@ -114,10 +114,14 @@ pub async fn update_area(
 )]
 #[delete("/areas/{area_id}")]
 pub async fn delete_area(
+    request: HttpRequest,
     db: Db,
+    if_match: IfMatch,
     area_id: web::Path<Uuid>,
     QueryParams(params): QueryParams<DeleteParams>,
 ) -> Result<HttpResponse, ApiError> {
-    area::delete(&mut *connection(&db).await?, *area_id, params.cascade).await?;
-    Ok(HttpResponse::NoContent().finish())
+    let id = *area_id;
+    let current = async |conn: &mut Conn| area::get_locked(conn, id).await;
+    let delete = async |conn: &mut Conn| area::delete(conn, id, params.cascade).await;
+    delete_item(&db, &request, &if_match, current, delete).await
 }

@@ -3,14 +3,17 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::extract::{BodyLimit, QueryParams, Sent, parse_json, read_json_or_text};
+use super::writes::write_connection;
 use super::{Db, connection};
 use crate::error::ApiError;
 use crate::models::document::{self, PlanDocument, UpdatesInDocument};
+use crate::models::event::rebuild;
 use crate::models::import::{self, ImportReport, Source};
 use crate::openapi::PlanImport;
 
@@ -22,6 +25,9 @@ pub struct DocumentParams {
     /// Which status updates each goal carries: `all` (newest first, when left out),
     /// `latest`, or `none`.
     updates: Option<UpdatesInDocument>,
+    /// The plan as it stood at the end of this day (UTC), rebuilt from its history
+    /// (`YYYY-MM-DD`, today or earlier): what the plan said before a revision.
+    as_of: Option<NaiveDate>,
 }
 
 /// Get a whole plan as one document
@@ -29,7 +35,9 @@ pub struct DocumentParams {
 /// The plan with its areas in order, each area's goals in order with their
 /// sub-goals nested, and each goal's status updates: everything the portal needs
 /// to draw the plan, in one request. Plans and areas carry their progress summary.
-/// The same shape imports with `import_plan`.
+/// The same shape imports with `import_plan`. With `as_of`, the plan as it stood at
+/// the end of that day, rebuilt from its history; a day before the plan existed
+/// (or after it was deleted) is a 404 naming `as_of`.
 #[utoipa::path(
     tag = "plans",
     params(("plan_id" = Uuid, Path, description = "The plan's id"), DocumentParams),
@@ -42,7 +50,19 @@ pub async fn get_plan_document(
     QueryParams(params): QueryParams<DocumentParams>,
 ) -> Result<HttpResponse, ApiError> {
     let updates = params.updates.unwrap_or_default();
-    let document = document::export(&mut *connection(&db).await?, *plan_id, updates).await?;
+    let conn = &mut *connection(&db).await?;
+    let document = match params.as_of {
+        None => document::export(conn, *plan_id, updates).await?,
+        Some(day) if day > Utc::now().date_naive() => {
+            return Err(ApiError::bad_parameter(
+                "as_of",
+                format!(
+                    "is {day}, after today; the history goes up to now (leave as_of out for the plan as it is)"
+                ),
+            ));
+        }
+        Some(day) => rebuild::document_as_of(conn, *plan_id, day, updates).await?,
+    };
     Ok(HttpResponse::Ok().json(document))
 }
 
@@ -91,7 +111,12 @@ pub async fn import_plan(
 ) -> Result<HttpResponse, ApiError> {
     let source = read_source(&request, body, limit.0).await?;
     let dry_run = params.dry_run.unwrap_or(false);
-    let report = import::run(&mut *connection(&db).await?, source, dry_run).await?;
+    let report = import::run(
+        &mut *write_connection(&db, &request, None).await?,
+        source,
+        dry_run,
+    )
+    .await?;
     Ok(match report.plan_id {
         Some(plan_id) => HttpResponse::Created()
             .insert_header((header::LOCATION, format!("/api/v1/plans/{plan_id}")))

@@ -1,14 +1,21 @@
 //! `/api/v1/areas/{area_id}/goals`, `/api/v1/plans/{plan_id}/goals` and `/api/v1/goals/{goal_id}`.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
+use super::conditional::IfMatch;
 use super::extract::QueryParams;
-use super::{Db, DeleteParams, connection, created, list_body, owner_filter, page_response};
+use super::writes::write_connection;
+use super::{
+    Db, DeleteParams, connection, created, delete_item, list_body, owner_filter, page_response,
+    patch_item,
+};
 use crate::error::ApiError;
+use crate::models::Conn;
 use crate::models::GoalStatus;
 use crate::models::goal::{self, Goal, GoalFilter, GoalInput, GoalScope};
 use crate::openapi::GoalPatch;
@@ -30,6 +37,10 @@ pub struct GoalListParams {
     parent_goal_id: Option<Uuid>,
     /// Only goals that are not sub-goals (`true`); all goals when left out.
     top_level: Option<bool>,
+    /// Only goals changed at or after this time (RFC 3339, such as
+    /// `2026-11-27T12:00:00Z`), to bring a copy up to date. Deleted goals are not
+    /// listed: the change feed (`/api/v1/events`) tells of them.
+    updated_since: Option<DateTime<Utc>>,
     /// Most goals on one page, 1 to 200; 50 when left out.
     #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
@@ -46,6 +57,7 @@ impl GoalListParams {
             owner: owner_filter(self.owner)?,
             parent_goal_id: self.parent_goal_id,
             top_level: self.top_level.unwrap_or(false),
+            updated_since: self.updated_since,
         };
         Ok((filter, PageRequest::new(self.limit, self.cursor)?))
     }
@@ -109,11 +121,17 @@ pub async fn list_area_goals(
 )]
 #[post("/areas/{area_id}/goals")]
 pub async fn create_goal(
+    request: HttpRequest,
     db: Db,
     area_id: web::Path<Uuid>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let goal = goal::create(&mut *connection(&db).await?, *area_id, body.into_inner()).await?;
+    let goal = goal::create(
+        &mut *write_connection(&db, &request, None).await?,
+        *area_id,
+        body.into_inner(),
+    )
+    .await?;
     Ok(created(format!("/api/v1/goals/{}", goal.id), goal))
 }
 
@@ -143,12 +161,16 @@ pub async fn get_goal(db: Db, goal_id: web::Path<Uuid>) -> Result<HttpResponse, 
 )]
 #[patch("/goals/{goal_id}")]
 pub async fn update_goal(
+    request: HttpRequest,
     db: Db,
+    if_match: IfMatch,
     goal_id: web::Path<Uuid>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let goal = goal::update(&mut *connection(&db).await?, *goal_id, body.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(goal))
+    let id = *goal_id;
+    let current = async |conn: &mut Conn| goal::get_locked(conn, id).await;
+    let update = async |conn: &mut Conn, patch| goal::update(conn, id, patch).await;
+    patch_item(&db, &request, &if_match, body.into_inner(), current, update).await
 }
 
 /// Delete a goal
@@ -162,10 +184,14 @@ pub async fn update_goal(
 )]
 #[delete("/goals/{goal_id}")]
 pub async fn delete_goal(
+    request: HttpRequest,
     db: Db,
+    if_match: IfMatch,
     goal_id: web::Path<Uuid>,
     QueryParams(params): QueryParams<DeleteParams>,
 ) -> Result<HttpResponse, ApiError> {
-    goal::delete(&mut *connection(&db).await?, *goal_id, params.cascade).await?;
-    Ok(HttpResponse::NoContent().finish())
+    let id = *goal_id;
+    let current = async |conn: &mut Conn| goal::get_locked(conn, id).await;
+    let delete = async |conn: &mut Conn| goal::delete(conn, id, params.cascade).await;
+    delete_item(&db, &request, &if_match, current, delete).await
 }

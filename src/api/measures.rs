@@ -2,41 +2,31 @@
 //! measure's history.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use serde::Deserialize;
 use serde_json::Value;
-use utoipa::IntoParams;
 use uuid::Uuid;
 
+use super::conditional::IfMatch;
 use super::extract::QueryParams;
-use super::{Db, DeleteParams, connection, created, list_body, page_response};
+use super::writes::write_connection;
+use super::{
+    ChangedSinceParams, Db, DeleteParams, PageParams, connection, created, delete_item, list_body,
+    page_response, patch_item,
+};
 use crate::error::ApiError;
+use crate::models::Conn;
 use crate::models::measure::{self, Measure, MeasureInput};
 use crate::models::measurement::{self, DatedMeasurement};
 use crate::openapi::MeasurePatch;
-use crate::pagination::PageRequest;
 
 list_body!(MeasureList, Measure, "measures");
 list_body!(DatedMeasurementList, DatedMeasurement, "measurements");
-
-/// Query parameters of the measure lists: only paging.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct MeasureListParams {
-    /// Most items on one page, 1 to 200; 50 when left out.
-    #[param(minimum = 1, maximum = 200)]
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    #[param(max_length = 1024)]
-    cursor: Option<String>,
-}
 
 /// List a goal's measures
 ///
 /// In the order they were created, each with its current value and percent of target.
 #[utoipa::path(
     tag = "measures",
-    params(("goal_id" = Uuid, Path, description = "The goal's id"), MeasureListParams),
+    params(("goal_id" = Uuid, Path, description = "The goal's id"), ChangedSinceParams),
     responses((status = 200, description = "A page of measures", body = MeasureList,
         headers(("Link" = String, description = "The next page, as `<url>; rel=\"next\"`, when there is one"))))
 )]
@@ -45,10 +35,11 @@ pub async fn list_measures(
     request: HttpRequest,
     db: Db,
     goal_id: web::Path<Uuid>,
-    QueryParams(params): QueryParams<MeasureListParams>,
+    QueryParams(params): QueryParams<ChangedSinceParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = PageRequest::new(params.limit, params.cursor)?;
-    let measures = measure::list(&mut *connection(&db).await?, *goal_id, &page).await?;
+    let (updated_since, page) = params.split()?;
+    let conn = &mut *connection(&db).await?;
+    let measures = measure::list(conn, *goal_id, updated_since, &page).await?;
     Ok(page_response(&request, measures))
 }
 
@@ -65,12 +56,17 @@ pub async fn list_measures(
 )]
 #[post("/goals/{goal_id}/measures")]
 pub async fn create_measure(
+    request: HttpRequest,
     db: Db,
     goal_id: web::Path<Uuid>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let measure =
-        measure::create(&mut *connection(&db).await?, *goal_id, body.into_inner()).await?;
+    let measure = measure::create(
+        &mut *write_connection(&db, &request, None).await?,
+        *goal_id,
+        body.into_inner(),
+    )
+    .await?;
     Ok(created(format!("/api/v1/measures/{}", measure.id), measure))
 }
 
@@ -100,13 +96,16 @@ pub async fn get_measure(db: Db, measure_id: web::Path<Uuid>) -> Result<HttpResp
 )]
 #[patch("/measures/{measure_id}")]
 pub async fn update_measure(
+    request: HttpRequest,
     db: Db,
+    if_match: IfMatch,
     measure_id: web::Path<Uuid>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let measure =
-        measure::update(&mut *connection(&db).await?, *measure_id, body.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(measure))
+    let id = *measure_id;
+    let current = async |conn: &mut Conn| measure::get_locked(conn, id).await;
+    let update = async |conn: &mut Conn, patch| measure::update(conn, id, patch).await;
+    patch_item(&db, &request, &if_match, body.into_inner(), current, update).await
 }
 
 /// Delete a measure
@@ -120,12 +119,16 @@ pub async fn update_measure(
 )]
 #[delete("/measures/{measure_id}")]
 pub async fn delete_measure(
+    request: HttpRequest,
     db: Db,
+    if_match: IfMatch,
     measure_id: web::Path<Uuid>,
     QueryParams(params): QueryParams<DeleteParams>,
 ) -> Result<HttpResponse, ApiError> {
-    measure::delete(&mut *connection(&db).await?, *measure_id, params.cascade).await?;
-    Ok(HttpResponse::NoContent().finish())
+    let id = *measure_id;
+    let current = async |conn: &mut Conn| measure::get_locked(conn, id).await;
+    let delete = async |conn: &mut Conn| measure::delete(conn, id, params.cascade).await;
+    delete_item(&db, &request, &if_match, current, delete).await
 }
 
 /// List a measure's history
@@ -134,7 +137,7 @@ pub async fn delete_measure(
 /// update's `as_of`, then by when it was recorded.
 #[utoipa::path(
     tag = "measures",
-    params(("measure_id" = Uuid, Path, description = "The measure's id"), MeasureListParams),
+    params(("measure_id" = Uuid, Path, description = "The measure's id"), PageParams),
     responses((status = 200, description = "A page of the measure's values", body = DatedMeasurementList,
         headers(("Link" = String, description = "The next page, as `<url>; rel=\"next\"`, when there is one"))))
 )]
@@ -143,9 +146,9 @@ pub async fn list_measure_history(
     request: HttpRequest,
     db: Db,
     measure_id: web::Path<Uuid>,
-    QueryParams(params): QueryParams<MeasureListParams>,
+    QueryParams(params): QueryParams<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = PageRequest::new(params.limit, params.cursor)?;
+    let page = params.page()?;
     let history = measurement::history(&mut *connection(&db).await?, *measure_id, &page).await?;
     Ok(page_response(&request, history))
 }

@@ -2,28 +2,36 @@
 //! answer), every route registered in [`routes`].
 
 pub mod areas;
+pub mod conditional;
 pub mod documents;
+pub mod events;
 pub mod extract;
 pub mod fallback;
 pub mod goals;
+pub mod idempotency;
 pub mod measures;
 pub mod plans;
 pub mod service;
 pub mod sheet_import;
 pub mod status_updates;
 pub mod tracking_sheet;
+pub mod writes;
 
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use utoipa::IntoParams;
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use self::conditional::{IfMatch, item_response};
+use self::writes::{take_revision_note, write_connection};
 use crate::db::Pool;
 use crate::error::ApiError;
 use crate::models::Conn;
-use crate::pagination::Page;
+use crate::pagination::{Page, PageRequest};
 use crate::validation::SHORT_TEXT;
 
 /// Every route of the service, for the app and for the OpenAPI document alike.
@@ -64,7 +72,11 @@ pub fn routes(config: &mut ServiceConfig) {
                 .service(measures::get_measure)
                 .service(measures::update_measure)
                 .service(measures::delete_measure)
-                .service(measures::list_measure_history),
+                .service(measures::list_measure_history)
+                .service(events::list_events)
+                .service(events::plan_history)
+                .service(events::area_history)
+                .service(events::goal_history),
         );
 }
 
@@ -75,11 +87,47 @@ async fn connection(
     Ok(pool.get().await?)
 }
 
-/// `201 Created` with the new resource and its address in `Location`.
+/// `201 Created` with the new resource, its entity tag, and its address in `Location`.
 fn created(location: String, body: impl Serialize) -> HttpResponse {
-    HttpResponse::Created()
-        .insert_header((header::LOCATION, location))
-        .json(body)
+    let mut response = item_response(StatusCode::CREATED, &body);
+    response.headers_mut().insert(
+        header::LOCATION,
+        header::HeaderValue::from_str(&location).expect("locations are ASCII paths"),
+    );
+    response
+}
+
+/// A PATCH of one item: the body's `revision_note` goes on the change's events,
+/// `If-Match` is checked against the item as `current` reads it, then `update`
+/// applies the rest of the body; the item as changed, with its new entity tag.
+async fn patch_item<T: Serialize>(
+    db: &Db,
+    request: &HttpRequest,
+    if_match: &IfMatch,
+    mut body: Value,
+    current: impl AsyncFnOnce(&mut Conn) -> Result<T, ApiError>,
+    update: impl AsyncFnOnce(&mut Conn, Value) -> Result<T, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    let note = take_revision_note(&mut body)?;
+    let mut conn = write_connection(db, request, note.as_deref()).await?;
+    let item = if_match
+        .write(&mut conn, current, async |conn| update(conn, body).await)
+        .await?;
+    Ok(item_response(StatusCode::OK, &item))
+}
+
+/// A DELETE of one item, with `If-Match` checked against the item as `current`
+/// reads it: `204 No Content`.
+async fn delete_item<T: Serialize>(
+    db: &Db,
+    request: &HttpRequest,
+    if_match: &IfMatch,
+    current: impl AsyncFnOnce(&mut Conn) -> Result<T, ApiError>,
+    delete: impl AsyncFnOnce(&mut Conn) -> Result<(), ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = write_connection(db, request, None).await?;
+    if_match.write(&mut conn, current, delete).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// A page of a list, with a `Link: <...>; rel="next"` header when another page follows.
@@ -130,6 +178,51 @@ pub struct DeleteParams {
     /// resource that still has children answers 409 and deletes nothing.
     #[serde(default)]
     cascade: bool,
+}
+
+/// Query parameters of a list that only pages.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Most items on one page, 1 to 200; 50 when left out.
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    #[param(max_length = 1024)]
+    cursor: Option<String>,
+}
+
+impl PageParams {
+    fn page(self) -> Result<PageRequest, ApiError> {
+        PageRequest::new(self.limit, self.cursor)
+    }
+}
+
+/// Query parameters of a list that pages and can bring a copy up to date.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ChangedSinceParams {
+    /// Only items changed at or after this time (RFC 3339, such as
+    /// `2026-11-27T12:00:00Z`), to bring a copy up to date. Deleted items are not
+    /// listed: the change feed (`/api/v1/events`) tells of them.
+    updated_since: Option<DateTime<Utc>>,
+    /// Most items on one page, 1 to 200; 50 when left out.
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    #[param(max_length = 1024)]
+    cursor: Option<String>,
+}
+
+impl ChangedSinceParams {
+    fn split(self) -> Result<(Option<DateTime<Utc>>, PageRequest), ApiError> {
+        Ok((
+            self.updated_since,
+            PageRequest::new(self.limit, self.cursor)?,
+        ))
+    }
 }
 
 /// Declares the documented body of a list response for one item type.

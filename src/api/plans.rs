@@ -1,14 +1,20 @@
 //! `/api/v1/plans` and `/api/v1/plans/{plan_id}`.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
+use super::conditional::IfMatch;
 use super::extract::QueryParams;
-use super::{Db, DeleteParams, connection, created, list_body, page_response};
+use super::writes::write_connection;
+use super::{
+    Db, DeleteParams, connection, created, delete_item, list_body, page_response, patch_item,
+};
 use crate::error::ApiError;
+use crate::models::Conn;
 use crate::models::PlanStatus;
 use crate::models::plan::{self, Plan, PlanFilter, PlanInput};
 use crate::openapi::PlanPatch;
@@ -23,6 +29,10 @@ list_body!(PlanList, Plan, "plans");
 pub struct PlanListParams {
     /// Only plans with this status.
     status: Option<PlanStatus>,
+    /// Only plans changed at or after this time (RFC 3339, such as
+    /// `2026-11-27T12:00:00Z`), to bring a copy up to date. Deleted plans are not
+    /// listed: the change feed (`/api/v1/events`) tells of them.
+    updated_since: Option<DateTime<Utc>>,
     /// Most plans on one page, 1 to 200; 50 when left out.
     #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
@@ -49,6 +59,7 @@ pub async fn list_plans(
     let page = PageRequest::new(params.limit, params.cursor)?;
     let filter = PlanFilter {
         status: params.status,
+        updated_since: params.updated_since,
     };
     let plans = plan::list(&mut *connection(&db).await?, &filter, &page).await?;
     Ok(page_response(&request, plans))
@@ -64,8 +75,16 @@ pub async fn list_plans(
         headers(("Location" = String, description = "The new plan's address"))))
 )]
 #[post("/plans")]
-pub async fn create_plan(db: Db, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
-    let plan = plan::create(&mut *connection(&db).await?, body.into_inner()).await?;
+pub async fn create_plan(
+    request: HttpRequest,
+    db: Db,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let plan = plan::create(
+        &mut *write_connection(&db, &request, None).await?,
+        body.into_inner(),
+    )
+    .await?;
     Ok(created(format!("/api/v1/plans/{}", plan.id), plan))
 }
 
@@ -95,12 +114,16 @@ pub async fn get_plan(db: Db, plan_id: web::Path<Uuid>) -> Result<HttpResponse, 
 )]
 #[patch("/plans/{plan_id}")]
 pub async fn update_plan(
+    request: HttpRequest,
     db: Db,
+    if_match: IfMatch,
     plan_id: web::Path<Uuid>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let plan = plan::update(&mut *connection(&db).await?, *plan_id, body.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(plan))
+    let id = *plan_id;
+    let current = async |conn: &mut Conn| plan::get_locked(conn, id).await;
+    let update = async |conn: &mut Conn, patch| plan::update(conn, id, patch).await;
+    patch_item(&db, &request, &if_match, body.into_inner(), current, update).await
 }
 
 /// Delete a plan
@@ -114,10 +137,14 @@ pub async fn update_plan(
 )]
 #[delete("/plans/{plan_id}")]
 pub async fn delete_plan(
+    request: HttpRequest,
     db: Db,
+    if_match: IfMatch,
     plan_id: web::Path<Uuid>,
     QueryParams(params): QueryParams<DeleteParams>,
 ) -> Result<HttpResponse, ApiError> {
-    plan::delete(&mut *connection(&db).await?, *plan_id, params.cascade).await?;
-    Ok(HttpResponse::NoContent().finish())
+    let id = *plan_id;
+    let current = async |conn: &mut Conn| plan::get_locked(conn, id).await;
+    let delete = async |conn: &mut Conn| plan::delete(conn, id, params.cascade).await;
+    delete_item(&db, &request, &if_match, current, delete).await
 }

@@ -9,8 +9,9 @@ use utoipa::openapi::{Ref, RefOr};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 use uuid::Uuid;
 
+use super::Db;
 use super::extract::{BodyLimit, QueryParams, Sent, parse_json, read_json_or_text};
-use super::{Db, connection};
+use super::writes::write_connection;
 use crate::error::ApiError;
 use crate::models::GoalStatus;
 use crate::models::sheet_import::{self, SheetImportReport, SheetSource};
@@ -161,7 +162,13 @@ pub async fn import_status_updates(
 ) -> Result<HttpResponse, ApiError> {
     let source = read_source(&request, body, limit.0).await?;
     let dry_run = params.dry_run.unwrap_or(false);
-    let report = sheet_import::run(&mut *connection(&db).await?, *plan_id, source, dry_run).await?;
+    let report = sheet_import::run(
+        &mut *write_connection(&db, &request, None).await?,
+        *plan_id,
+        source,
+        dry_run,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(report))
 }
 

@@ -1,15 +1,18 @@
 //! `/api/v1/goals/{goal_id}/status-updates` and `/api/v1/status-updates/{update_id}`.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
+use super::conditional::IfMatch;
 use super::extract::QueryParams;
-use super::{Db, connection, created, list_body, page_response};
+use super::writes::write_connection;
+use super::{Db, connection, created, delete_item, list_body, page_response, patch_item};
 use crate::error::ApiError;
+use crate::models::Conn;
 use crate::models::status_update::{self, StatusUpdate, StatusUpdateFilter, StatusUpdateInput};
 use crate::openapi::StatusUpdatePatch;
 use crate::pagination::PageRequest;
@@ -25,6 +28,10 @@ pub struct StatusUpdateListParams {
     as_of_from: Option<NaiveDate>,
     /// Only updates as of this date or earlier (`YYYY-MM-DD`).
     as_of_to: Option<NaiveDate>,
+    /// Only updates changed at or after this time (RFC 3339, such as
+    /// `2026-11-27T12:00:00Z`), to bring a copy up to date. Deleted updates are not
+    /// listed: the change feed (`/api/v1/events`) tells of them.
+    updated_since: Option<DateTime<Utc>>,
     /// Most updates on one page, 1 to 200; 50 when left out.
     #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
@@ -54,6 +61,7 @@ pub async fn list_status_updates(
     let filter = StatusUpdateFilter {
         as_of_from: params.as_of_from,
         as_of_to: params.as_of_to,
+        updated_since: params.updated_since,
     };
     let updates =
         status_update::list(&mut *connection(&db).await?, *goal_id, &filter, &page).await?;
@@ -73,12 +81,17 @@ pub async fn list_status_updates(
 )]
 #[post("/goals/{goal_id}/status-updates")]
 pub async fn create_status_update(
+    request: HttpRequest,
     db: Db,
     goal_id: web::Path<Uuid>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let update =
-        status_update::create(&mut *connection(&db).await?, *goal_id, body.into_inner()).await?;
+    let update = status_update::create(
+        &mut *write_connection(&db, &request, None).await?,
+        *goal_id,
+        body.into_inner(),
+    )
+    .await?;
     Ok(created(
         format!("/api/v1/status-updates/{}", update.id),
         update,
@@ -114,13 +127,16 @@ pub async fn get_status_update(
 )]
 #[patch("/status-updates/{update_id}")]
 pub async fn update_status_update(
+    request: HttpRequest,
     db: Db,
+    if_match: IfMatch,
     update_id: web::Path<Uuid>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let update =
-        status_update::update(&mut *connection(&db).await?, *update_id, body.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(update))
+    let id = *update_id;
+    let current = async |conn: &mut Conn| status_update::get_locked(conn, id).await;
+    let update = async |conn: &mut Conn, patch| status_update::update(conn, id, patch).await;
+    patch_item(&db, &request, &if_match, body.into_inner(), current, update).await
 }
 
 /// Delete a status update
@@ -133,9 +149,13 @@ pub async fn update_status_update(
 )]
 #[delete("/status-updates/{update_id}")]
 pub async fn delete_status_update(
+    request: HttpRequest,
     db: Db,
+    if_match: IfMatch,
     update_id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    status_update::delete(&mut *connection(&db).await?, *update_id).await?;
-    Ok(HttpResponse::NoContent().finish())
+    let id = *update_id;
+    let current = async |conn: &mut Conn| status_update::get_locked(conn, id).await;
+    let delete = async |conn: &mut Conn| status_update::delete(conn, id).await;
+    delete_item(&db, &request, &if_match, current, delete).await
 }

@@ -20,7 +20,7 @@ use crate::schema::{areas, goals};
 use crate::validation::{self, FieldReader, LONG_TEXT, SHORT_TEXT};
 
 /// An area's row as stored; [`Area::new`] adds its progress.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, Deserialize)]
 #[diesel(table_name = areas, check_for_backend(diesel::pg::Pg))]
 pub struct AreaRow {
     pub id: Uuid,
@@ -167,6 +167,7 @@ struct AreaKey(i32, Uuid);
 pub async fn list(
     conn: &mut Conn,
     plan_id: Uuid,
+    updated_since: Option<DateTime<Utc>>,
     page: &PageRequest,
 ) -> Result<Page<Area>, ApiError> {
     plan::get_row(conn, plan_id).await?;
@@ -174,6 +175,9 @@ pub async fn list(
         .filter(areas::plan_id.eq(plan_id))
         .select(AreaRow::as_select())
         .into_boxed();
+    if let Some(since) = updated_since {
+        query = query.filter(areas::updated_at.ge(since));
+    }
     if let Some(AreaKey(position, id)) = page.after()? {
         query = query.filter(
             areas::position
@@ -225,6 +229,12 @@ pub async fn get_locking_plan(conn: &mut Conn, id: Uuid) -> Result<AreaRow, ApiE
     let plan_id = get_row(conn, id).await?.plan_id;
     plan::lock(conn, plan_id).await?;
     get_row(conn, id).await
+}
+
+/// The area as its writers see it, its plan locked (see [`get_locking_plan`]).
+pub async fn get_locked(conn: &mut Conn, id: Uuid) -> Result<Area, ApiError> {
+    get_locking_plan(conn, id).await?;
+    get(conn, id).await
 }
 
 /// Creates an area in the plan from a create body.

@@ -124,7 +124,7 @@ async fn load_updates(
 
 /// Nests goals (in plan order) under their areas and parents, with their updates,
 /// and rolls their progress up into the areas and the plan.
-fn assemble(
+pub(super) fn assemble(
     plan: PlanRow,
     areas: Vec<AreaRow>,
     goals: Vec<Goal>,

@@ -30,7 +30,7 @@ const CODE_LENGTH: usize = 32;
 pub const MAX_LEVELS: usize = 8;
 
 /// A goal of a strategic area, or a sub-goal of another goal.
-#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize, ToSchema)]
 #[diesel(table_name = goals, check_for_backend(diesel::pg::Pg))]
 #[schema(example = json!({
     "id": "0193a3c4-7b12-7d22-8e3f-4a5b6c7d8e9f",
@@ -259,6 +259,7 @@ pub struct GoalFilter {
     pub owner: Option<String>,
     pub parent_goal_id: Option<Uuid>,
     pub top_level: bool,
+    pub updated_since: Option<DateTime<Utc>>,
 }
 
 /// The position of a goal in a list: plan order, depth first.
@@ -296,6 +297,9 @@ pub async fn list(
     }
     if filter.top_level {
         query = query.filter(goals::parent_goal_id.is_null());
+    }
+    if let Some(since) = filter.updated_since {
+        query = query.filter(goals::updated_at.ge(since));
     }
     if let Some(GoalKey(sort_key, id)) = page.after()? {
         query = query.filter(
@@ -338,6 +342,12 @@ async fn get_locking_plan(conn: &mut Conn, id: Uuid) -> Result<(Goal, Option<Str
         .first(conn)
         .await?;
     Ok(goal)
+}
+
+/// The goal as its writers see it, its plan locked (see [`get_locking_plan`]).
+pub async fn get_locked(conn: &mut Conn, id: Uuid) -> Result<Goal, ApiError> {
+    get_locking_plan(conn, id).await?;
+    get(conn, id).await
 }
 
 /// Creates a goal in the area from a create body.

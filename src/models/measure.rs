@@ -253,6 +253,7 @@ async fn with_value(conn: &mut Conn, row: MeasureRow) -> Result<Measure, ApiErro
 pub async fn list(
     conn: &mut Conn,
     goal_id: Uuid,
+    updated_since: Option<DateTime<Utc>>,
     page: &PageRequest,
 ) -> Result<Page<Measure>, ApiError> {
     goal::get(conn, goal_id).await?;
@@ -260,6 +261,9 @@ pub async fn list(
         .filter(measures::goal_id.eq(goal_id))
         .select(MeasureRow::as_select())
         .into_boxed();
+    if let Some(since) = updated_since {
+        query = query.filter(measures::updated_at.ge(since));
+    }
     // Ids are UUID v7, so their order is the order of creation.
     if let Some(after) = page.after::<Uuid>()? {
         query = query.filter(measures::id.gt(after));
@@ -290,6 +294,14 @@ pub async fn get_row(conn: &mut Conn, id: Uuid) -> Result<MeasureRow, ApiError> 
 /// The measure with this id, with its current value and progress.
 pub async fn get(conn: &mut Conn, id: Uuid) -> Result<Measure, ApiError> {
     let row = get_row(conn, id).await?;
+    with_value(conn, row).await
+}
+
+/// The measure as its writers see it: its goal locked first, as everywhere, then itself.
+pub async fn get_locked(conn: &mut Conn, id: Uuid) -> Result<Measure, ApiError> {
+    let goal_id = get_row(conn, id).await?.goal_id;
+    goal::lock(conn, goal_id).await?;
+    let row = lock(conn, id).await?;
     with_value(conn, row).await
 }
 

@@ -2,19 +2,6 @@
 //! function takes a connection and returns data or an [`ApiError`](crate::error::ApiError)
 //! that says what was wrong with the input.
 
-pub mod area;
-pub mod document;
-pub mod goal;
-pub mod import;
-pub mod measure;
-pub mod measurement;
-pub mod plan;
-pub mod positions;
-pub mod progress;
-pub mod sheet_import;
-pub mod status_update;
-pub mod tracking_sheet;
-
 /// A status stored as text with a `CHECK` constraint and sent as a snake_case string.
 pub trait TextEnum: Sized + Copy + 'static {
     /// Every value, in the order they are documented.
@@ -79,6 +66,21 @@ macro_rules! text_enum {
         }
     };
 }
+
+// After the macro, so that every model can declare its own text enums.
+pub mod area;
+pub mod document;
+pub mod event;
+pub mod goal;
+pub mod import;
+pub mod measure;
+pub mod measurement;
+pub mod plan;
+pub mod positions;
+pub mod progress;
+pub mod sheet_import;
+pub mod status_update;
+pub mod tracking_sheet;
 
 text_enum! {
     /// Where a plan is in its life.

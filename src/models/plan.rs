@@ -19,7 +19,7 @@ use crate::schema::{areas, plans};
 use crate::validation::{self, FieldReader, LONG_TEXT, SHORT_TEXT};
 
 /// A plan's row as stored; [`Plan::new`] adds its progress.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, Deserialize)]
 #[diesel(table_name = plans, check_for_backend(diesel::pg::Pg))]
 pub struct PlanRow {
     pub id: Uuid,
@@ -261,6 +261,7 @@ impl PlanInput {
 #[derive(Debug, Default)]
 pub struct PlanFilter {
     pub status: Option<PlanStatus>,
+    pub updated_since: Option<DateTime<Utc>>,
 }
 
 /// The position of a plan in the list: newest period first.
@@ -276,6 +277,9 @@ pub async fn list(
     let mut query = plans::table.select(PlanRow::as_select()).into_boxed();
     if let Some(status) = filter.status {
         query = query.filter(plans::status.eq(status));
+    }
+    if let Some(since) = filter.updated_since {
+        query = query.filter(plans::updated_at.ge(since));
     }
     if let Some(PlanKey(start, id)) = page.after()? {
         query = query.filter(
@@ -334,6 +338,12 @@ pub async fn lock(conn: &mut Conn, id: Uuid) -> Result<PlanRow, ApiError> {
         .await
         .optional()?
         .ok_or_else(|| ApiError::not_found("plan", id))
+}
+
+/// The plan as its writers see it, locked (see [`lock`]): what `If-Match` is checked against.
+pub async fn get_locked(conn: &mut Conn, id: Uuid) -> Result<Plan, ApiError> {
+    let row = lock(conn, id).await?;
+    with_progress(conn, row).await
 }
 
 /// Creates a plan from a create body.

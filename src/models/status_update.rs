@@ -20,7 +20,7 @@ use crate::schema::status_updates;
 use crate::validation::{self, FieldReader, LONG_TEXT, SHORT_TEXT};
 
 /// A status update's row as stored; [`StatusUpdate::new`] adds its measurements.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, Deserialize)]
 #[diesel(table_name = status_updates, check_for_backend(diesel::pg::Pg))]
 pub struct StatusUpdateRow {
     pub id: Uuid,
@@ -214,6 +214,8 @@ pub struct StatusUpdateFilter {
     pub as_of_from: Option<NaiveDate>,
     /// Only updates with `as_of` on or before this date.
     pub as_of_to: Option<NaiveDate>,
+    /// Only updates changed at or after this time.
+    pub updated_since: Option<DateTime<Utc>>,
 }
 
 /// The position of an update in the list: newest first.
@@ -232,6 +234,9 @@ pub async fn list(
         .filter(status_updates::goal_id.eq(goal_id))
         .select(StatusUpdateRow::as_select())
         .into_boxed();
+    if let Some(since) = filter.updated_since {
+        query = query.filter(status_updates::updated_at.ge(since));
+    }
     if let Some(from) = filter.as_of_from {
         query = query.filter(status_updates::as_of.ge(from));
     }
@@ -357,6 +362,12 @@ pub async fn delete(conn: &mut Conn, id: Uuid) -> Result<(), ApiError> {
         Ok(())
     })
     .await
+}
+
+/// The status update as its writers see it, its goal locked.
+pub async fn get_locked(conn: &mut Conn, id: Uuid) -> Result<StatusUpdate, ApiError> {
+    let row = lock_with_goal(conn, id).await?;
+    with_measurement(conn, row).await
 }
 
 /// The status update, after locking its goal (see [`goal::refresh_status`]).

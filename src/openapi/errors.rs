@@ -14,7 +14,7 @@ const ERRORS: [(&str, u16, &str); 8] = [
     (
         "BadRequest",
         400,
-        "The request could not be read: malformed JSON, an empty body, or a bad query parameter (named in `errors`).",
+        "The request could not be read: malformed JSON, an empty body, or a bad query parameter or header (named in `errors`).",
     ),
     (
         "NotFound",
@@ -24,7 +24,7 @@ const ERRORS: [(&str, u16, &str); 8] = [
     (
         "Conflict",
         409,
-        "The request conflicts with the current state: the resource still has children (repeat with `cascade=true`), or it changed at the same moment.",
+        "The request conflicts with the current state: the resource still has children (repeat with `cascade=true`), it changed at the same moment, or a request with the same `Idempotency-Key` is still running (retry after `Retry-After` seconds).",
     ),
     (
         "PayloadTooLarge",
@@ -106,10 +106,9 @@ fn shared_response(status: u16, description: &str) -> Response {
 }
 
 fn add_errors(operation: &mut Operation, path: &str, method: &HttpMethod, uses_database: bool) {
-    let has_query =
-        operation.parameters.iter().flatten().any(
-            |parameter| matches!(parameter, RefOr::T(p) if p.parameter_in == ParameterIn::Query),
-        );
+    let has_query_or_headers = operation.parameters.iter().flatten().any(|parameter| {
+        matches!(parameter, RefOr::T(p) if matches!(p.parameter_in, ParameterIn::Query | ParameterIn::Header))
+    });
     let has_body = operation.request_body.is_some();
     let writes = matches!(
         method,
@@ -127,7 +126,7 @@ fn add_errors(operation: &mut Operation, path: &str, method: &HttpMethod, uses_d
             );
         }
     };
-    add(400, has_query || has_body);
+    add(400, has_query_or_headers || has_body);
     // A body may name other resources by id (`parent_goal_id`).
     add(404, path.contains('{') || has_body);
     add(409, writes && uses_database);

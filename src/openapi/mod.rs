@@ -4,6 +4,7 @@
 //! document says what the server really does.
 
 mod errors;
+mod headers;
 mod import;
 mod links;
 
@@ -12,7 +13,7 @@ pub use import::PlanImport;
 use actix_web::App;
 use serde_json::Value;
 use utoipa::openapi::extensions::ExtensionsBuilder;
-use utoipa::openapi::schema::{AdditionalProperties, Schema};
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::server::{Server, ServerBuilder};
 use utoipa::openapi::{OpenApi as Document, RefOr};
 use utoipa::{OpenApi, PartialSchema, ToSchema};
@@ -23,6 +24,7 @@ use crate::config::DEFAULT_BODY_LIMIT;
 use crate::error::{FieldError, Problem};
 use crate::models::area::AreaInput;
 use crate::models::document::UpdatesInDocument;
+use crate::models::event::REVISION_NOTE_LENGTH;
 use crate::models::goal::GoalInput;
 use crate::models::measure::MeasureInput;
 use crate::models::plan::PlanInput;
@@ -62,6 +64,7 @@ pub fn document() -> Document {
         .split_for_parts();
     let mut document = document;
     document.servers = Some(vec![server()]);
+    headers::add_headers(&mut document);
     errors::add_error_responses(&mut document);
     links::add_links(&mut document);
     refuse_unknown_fields(&mut document);
@@ -210,6 +213,17 @@ fn patch_of(schema: RefOr<Schema>, what: &str) -> RefOr<Schema> {
                     RefOr::T(_) => {}
                 }
             }
+            object.properties.insert(
+                "revision_note".to_owned(),
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                    .max_length(Some(REVISION_NOTE_LENGTH))
+                    .pattern(Some("^[^\\u0000]*$"))
+                    .description(Some(
+                        "Why the change was made (\"Revised by the board, March 2024\"): recorded on the change's events in the history, not stored on the resource.",
+                    ))
+                    .into(),
+            );
             object.description = Some(format!(
                 "A JSON merge patch of {what}: the fields to change. Fields left out keep their value; `null` clears a field that may be empty."
             ));

@@ -126,6 +126,7 @@ pub fn test_config(database_url: String) -> Config {
         pool_size: 4,
         database_timeout_seconds: 2,
         body_limit_bytes: 64 * 1024,
+        require_if_match: false,
         workers: Some(1),
     }
 }

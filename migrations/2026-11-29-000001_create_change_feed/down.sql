@@ -1,0 +1,11 @@
+DROP TABLE idempotency_keys;
+DROP TRIGGER measurements_record_event ON measurements;
+DROP TRIGGER measures_record_event ON measures;
+DROP TRIGGER status_updates_record_event ON status_updates;
+DROP TRIGGER goals_record_event ON goals;
+DROP TRIGGER areas_record_event ON areas;
+DROP TRIGGER plans_record_event ON plans;
+DROP FUNCTION record_event();
+DROP FUNCTION event_plan_of(text, uuid);
+DROP TABLE events;
+DROP TABLE event_counter;

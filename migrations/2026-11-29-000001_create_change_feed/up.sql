@@ -1,0 +1,139 @@
+-- The change feed and revision history: every change to a plan, area, goal,
+-- status update, measure or measurement writes an event in its own transaction,
+-- by trigger, so no write path (cascades and renumbering included) can forget.
+
+-- Events are numbered from one counter row. Its row lock is held from a
+-- transaction's first change to its commit, so numbers are gapless (a rolled back
+-- transaction gives its numbers back) and become visible in order: a reader that
+-- has seen event N will never later find a new event numbered below N.
+CREATE TABLE event_counter (
+    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    last_seq bigint NOT NULL CHECK (last_seq >= 0)
+);
+INSERT INTO event_counter (last_seq) VALUES (0);
+
+CREATE TABLE events (
+    seq           bigint PRIMARY KEY CHECK (seq >= 1),
+    occurred_at   timestamptz NOT NULL DEFAULT now(),
+    actor         text NOT NULL,
+    resource_type text NOT NULL
+                  CHECK (resource_type IN ('plan', 'area', 'goal', 'status_update',
+                                           'measure', 'measurement')),
+    resource_id   uuid NOT NULL,
+    -- No foreign key: the history of a deleted plan is kept.
+    plan_id       uuid,
+    action        text NOT NULL CHECK (action IN ('created', 'updated', 'deleted')),
+    -- Every column that changed, as {"column": {"old": ..., "new": ...}}: all of
+    -- them on create (old null) and delete (new null). Enough to rebuild any row
+    -- as it stood after any event.
+    changes       jsonb NOT NULL,
+    revision_note text
+);
+
+-- A resource's history, and the plan a child's events belong to.
+CREATE INDEX events_of_resource ON events (resource_type, resource_id, seq);
+-- A plan's part of the feed, and the events that rebuild its document.
+CREATE INDEX events_of_plan ON events (plan_id, seq);
+
+-- The plan an event belongs to. Children find it through their parent's latest
+-- event, which exists even while a cascade is deleting the parent.
+CREATE FUNCTION event_plan_of(parent_type text, parent_id uuid) RETURNS uuid
+LANGUAGE sql STABLE AS $$
+    SELECT plan_id FROM events
+    WHERE resource_type = parent_type AND resource_id = parent_id
+    ORDER BY seq DESC LIMIT 1
+$$;
+
+CREATE FUNCTION record_event() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    old_row jsonb := CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END;
+    new_row jsonb := CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END;
+    any_row jsonb := COALESCE(new_row, old_row);
+    diff jsonb;
+    next_seq bigint;
+BEGIN
+    SELECT jsonb_object_agg(key, jsonb_build_object('old', old_row -> key, 'new', new_row -> key))
+    INTO diff
+    FROM jsonb_object_keys(any_row) AS key
+    WHERE (old_row -> key) IS DISTINCT FROM (new_row -> key);
+    IF diff IS NULL THEN
+        RETURN NULL;
+    END IF;
+    UPDATE event_counter SET last_seq = last_seq + 1 RETURNING last_seq INTO next_seq;
+    INSERT INTO events (seq, actor, resource_type, resource_id, plan_id, action, changes,
+                        revision_note)
+    VALUES (
+        next_seq,
+        COALESCE(NULLIF(current_setting('strategy_tracker.actor', true), ''), 'anonymous'),
+        TG_ARGV[0],
+        (any_row ->> 'id')::uuid,
+        CASE TG_ARGV[0]
+            WHEN 'plan' THEN (any_row ->> 'id')::uuid
+            WHEN 'area' THEN (any_row ->> 'plan_id')::uuid
+            WHEN 'goal' THEN (any_row ->> 'plan_id')::uuid
+            WHEN 'measurement' THEN event_plan_of('status_update', (any_row ->> 'status_update_id')::uuid)
+            ELSE event_plan_of('goal', (any_row ->> 'goal_id')::uuid)
+        END,
+        CASE TG_OP WHEN 'INSERT' THEN 'created' WHEN 'UPDATE' THEN 'updated' ELSE 'deleted' END,
+        diff,
+        NULLIF(current_setting('strategy_tracker.revision_note', true), '')
+    );
+    -- Wakes long polls of the feed; one notification per transaction, at commit.
+    PERFORM pg_notify('strategy_tracker_events', '');
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER plans_record_event AFTER INSERT OR UPDATE OR DELETE ON plans
+    FOR EACH ROW EXECUTE FUNCTION record_event('plan');
+CREATE TRIGGER areas_record_event AFTER INSERT OR UPDATE OR DELETE ON areas
+    FOR EACH ROW EXECUTE FUNCTION record_event('area');
+CREATE TRIGGER goals_record_event AFTER INSERT OR UPDATE OR DELETE ON goals
+    FOR EACH ROW EXECUTE FUNCTION record_event('goal');
+CREATE TRIGGER status_updates_record_event AFTER INSERT OR UPDATE OR DELETE ON status_updates
+    FOR EACH ROW EXECUTE FUNCTION record_event('status_update');
+CREATE TRIGGER measures_record_event AFTER INSERT OR UPDATE OR DELETE ON measures
+    FOR EACH ROW EXECUTE FUNCTION record_event('measure');
+CREATE TRIGGER measurements_record_event AFTER INSERT OR UPDATE OR DELETE ON measurements
+    FOR EACH ROW EXECUTE FUNCTION record_event('measurement');
+
+-- What was recorded before the feed existed starts its history now, as created
+-- by "migration": parents before children.
+INSERT INTO events (seq, actor, resource_type, resource_id, plan_id, action, changes)
+SELECT row_number() OVER (ORDER BY rank, id), 'migration', resource_type, id, plan_id, 'created',
+       (SELECT jsonb_object_agg(key, jsonb_build_object('old', NULL, 'new', value))
+        FROM jsonb_each(fields))
+FROM (
+    SELECT 1 AS rank, 'plan' AS resource_type, p.id, p.id AS plan_id, to_jsonb(p) AS fields
+    FROM plans p
+    UNION ALL
+    SELECT 2, 'area', a.id, a.plan_id, to_jsonb(a) FROM areas a
+    UNION ALL
+    SELECT 3, 'goal', g.id, g.plan_id, to_jsonb(g) FROM goals g
+    UNION ALL
+    SELECT 4, 'status_update', s.id, g.plan_id, to_jsonb(s)
+    FROM status_updates s JOIN goals g ON g.id = s.goal_id
+    UNION ALL
+    SELECT 5, 'measure', m.id, g.plan_id, to_jsonb(m) FROM measures m JOIN goals g ON g.id = m.goal_id
+    UNION ALL
+    SELECT 6, 'measurement', v.id, g.plan_id, to_jsonb(v)
+    FROM measurements v
+    JOIN status_updates s ON s.id = v.status_update_id
+    JOIN goals g ON g.id = s.goal_id
+) AS existing;
+UPDATE event_counter SET last_seq = (SELECT count(*) FROM events);
+
+-- Idempotency keys of POST requests, with the response to replay on a retry.
+-- A row is written in the transaction that did the work, so a key is recorded if
+-- and only if its work committed. Kept 24 hours.
+CREATE TABLE idempotency_keys (
+    key         text PRIMARY KEY CHECK (char_length(key) BETWEEN 1 AND 255),
+    -- SHA-256 of the method, path, query, content type and body.
+    fingerprint bytea NOT NULL,
+    status      smallint NOT NULL,
+    -- The response headers worth replaying, as [[name, value], ...].
+    headers     jsonb NOT NULL,
+    body        bytea NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);

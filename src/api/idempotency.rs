@@ -1,0 +1,314 @@
+//! Idempotent retries: a POST with an `Idempotency-Key` header runs once. Its work
+//! and its response are committed in one transaction, so a retry with the same key
+//! and body gets the first response back (status, headers and body, plus
+//! `Idempotent-Replayed: true`) without the work being done again. The same key
+//! with another request is a 422; a retry while the first is still running, a 409.
+//! Keys live in PostgreSQL, so every instance sees them, for 24 hours. A request
+//! that fails records nothing: once its cause is fixed, the same key runs it.
+
+use actix_web::body::{self, BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpResponse, web};
+use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
+use diesel_async::{AnsiTransactionManager, RunQueryDsl, TransactionManager};
+use futures_util::StreamExt;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::extract::BodyLimit;
+use super::writes::{HeldConnection, Pooled};
+use crate::db::Pool;
+use crate::error::ApiError;
+use crate::models::Conn;
+use crate::schema::idempotency_keys;
+
+/// The request header that names a retry-safe request.
+pub const HEADER: &str = "Idempotency-Key";
+/// Longest key accepted, in characters.
+pub const MAX_KEY_LENGTH: usize = 255;
+/// The response header that marks a replayed response.
+const REPLAYED: &str = "Idempotent-Replayed";
+/// The advisory lock class under which a key is held while its request runs.
+const LOCK_CLASS: i32 = 0x6964_656d; // "idem"
+
+/// Runs a POST that has an `Idempotency-Key` once (see the module documentation);
+/// every other request passes through.
+pub async fn once_per_key(
+    mut request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let key = match request.headers().get(HEADER) {
+        Some(value) if request.method() == Method::POST => value,
+        _ => return Ok(next.call(request).await?.map_into_boxed_body()),
+    };
+    let key = match read_key(key) {
+        Ok(key) => key,
+        Err(error) => return Ok(request.error_response(error)),
+    };
+    let limit = request
+        .app_data::<web::Data<BodyLimit>>()
+        .map_or(crate::config::DEFAULT_BODY_LIMIT, |limit| limit.0);
+    let body = match read_body(&mut request, limit).await {
+        Ok(body) => body,
+        Err(error) => return Ok(request.error_response(error)),
+    };
+    let fingerprint = fingerprint(&request, &body);
+    request.set_payload(body.into());
+    let pool = request
+        .app_data::<web::Data<Pool>>()
+        .expect("the app has a pool")
+        .clone();
+    let mut conn = match claim(&pool, &key).await {
+        Ok(conn) => conn,
+        Err(error) => return Ok(request.error_response(error)),
+    };
+    match recorded(&mut conn, &key).await {
+        Ok(None) => {}
+        Ok(Some(first)) => {
+            let answer = if first.fingerprint == fingerprint {
+                Ok(first.replay())
+            } else {
+                Err(ApiError::invalid(
+                    HEADER,
+                    "was first used with a different request (method, path or body) in the last 24 hours; use a new key for a new request",
+                ))
+            };
+            // The lookup wrote nothing; ending the transaction releases the key.
+            let ended = AnsiTransactionManager::rollback_transaction(&mut *conn).await;
+            return Ok(
+                match answer.and_then(|reply| ended.map(|()| reply).map_err(ApiError::from)) {
+                    Ok(reply) => ServiceResponse::new(request.request().clone(), reply),
+                    Err(error) => request.error_response(error),
+                },
+            );
+        }
+        Err(error) => return Ok(request.error_response(error)),
+    }
+    let held = HeldConnection::new(conn);
+    request.extensions_mut().insert(held.clone());
+    let response = next.call(request).await?;
+    let mut conn = held
+        .take()
+        .expect("the handler gives the held connection back when it drops it");
+    if !response.status().is_success() {
+        // Whatever the handler began rolls back with the key: nothing is recorded.
+        let _ = AnsiTransactionManager::rollback_transaction(&mut *conn).await;
+        return Ok(response.map_into_boxed_body());
+    }
+    let (http_request, response) = response.into_parts();
+    let (head, body) = response.into_parts();
+    let body = body::to_bytes(body)
+        .await
+        .map_err(|error| ApiError::Internal(format!("a response body failed: {}", error.into())))?;
+    let stored = record(
+        &mut conn,
+        &key,
+        &fingerprint,
+        head.status(),
+        head.headers(),
+        &body,
+    )
+    .await;
+    let committed = match stored {
+        Ok(()) => AnsiTransactionManager::commit_transaction(&mut *conn)
+            .await
+            .map_err(ApiError::from),
+        Err(error) => {
+            let _ = AnsiTransactionManager::rollback_transaction(&mut *conn).await;
+            Err(error)
+        }
+    };
+    Ok(match committed {
+        Ok(()) => ServiceResponse::new(http_request, head.set_body(body).map_into_boxed_body()),
+        Err(error) => ServiceResponse::from_err(error, http_request).map_into_boxed_body(),
+    })
+}
+
+/// The key, if it is 1 to 255 printable ASCII characters.
+fn read_key(value: &HeaderValue) -> Result<String, ApiError> {
+    let bad = |why: &str| {
+        ApiError::bad_parameter(
+            HEADER,
+            format!(
+                "{why}; use 1 to {MAX_KEY_LENGTH} printable ASCII characters, such as a UUID made for this request"
+            ),
+        )
+    };
+    let key = value
+        .to_str()
+        .map_err(|_| bad("is not printable ASCII"))?
+        .trim();
+    if key.is_empty() {
+        return Err(bad("is empty"));
+    }
+    if key.len() > MAX_KEY_LENGTH {
+        return Err(bad(&format!("is longer than {MAX_KEY_LENGTH} characters")));
+    }
+    Ok(key.to_owned())
+}
+
+/// The whole request body, within the body limit (a 413 past it).
+async fn read_body(request: &mut ServiceRequest, limit: usize) -> Result<web::Bytes, ApiError> {
+    let mut payload = request.take_payload();
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|error| ApiError::BadRequest {
+            detail: format!("the body could not be read: {error}"),
+            errors: Vec::new(),
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// What makes two requests the same: method, path and query, content type and body.
+fn fingerprint(request: &ServiceRequest, body: &[u8]) -> Vec<u8> {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map_or(&b""[..], HeaderValue::as_bytes);
+    let mut hash = Sha256::new();
+    for part in [
+        request.method().as_str().as_bytes(),
+        request.uri().path().as_bytes(),
+        request.query_string().as_bytes(),
+        content_type,
+        body,
+    ] {
+        hash.update((part.len() as u64).to_be_bytes());
+        hash.update(part);
+    }
+    hash.finalize().to_vec()
+}
+
+/// A connection in a new transaction that holds the key, or a 409 while another
+/// request holds it.
+async fn claim(pool: &Pool, key: &str) -> Result<Pooled, ApiError> {
+    let mut conn = super::connection(pool).await?;
+    AnsiTransactionManager::begin_transaction(&mut *conn).await?;
+    let held: Result<bool, ApiError> = async {
+        #[derive(diesel::QueryableByName)]
+        struct Claimed {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            claimed: bool,
+        }
+        let claimed: Claimed =
+            diesel::sql_query("SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS claimed")
+                .bind::<diesel::sql_types::Integer, _>(LOCK_CLASS)
+                .bind::<diesel::sql_types::Text, _>(key)
+                .get_result(&mut *conn)
+                .await?;
+        Ok(claimed.claimed)
+    }
+    .await;
+    match held {
+        Ok(true) => Ok(conn),
+        outcome => {
+            let _ = AnsiTransactionManager::rollback_transaction(&mut *conn).await;
+            Err(outcome.err().unwrap_or(ApiError::StillRunning))
+        }
+    }
+}
+
+/// A response recorded for a key.
+struct Recorded {
+    fingerprint: Vec<u8>,
+    status: i16,
+    headers: Value,
+    body: Vec<u8>,
+}
+
+impl Recorded {
+    fn replay(self) -> HttpResponse {
+        let status = u16::try_from(self.status)
+            .ok()
+            .and_then(|status| StatusCode::from_u16(status).ok())
+            .unwrap_or(StatusCode::OK);
+        let mut response = HttpResponse::build(status);
+        for pair in self.headers.as_array().into_iter().flatten() {
+            if let (Some(name), Some(value)) = (pair[0].as_str(), pair[1].as_str())
+                && let (Ok(name), Ok(value)) =
+                    (HeaderName::try_from(name), HeaderValue::from_str(value))
+            {
+                response.append_header((name, value));
+            }
+        }
+        response.insert_header((REPLAYED, "true"));
+        response.body(self.body)
+    }
+}
+
+/// The response recorded for the key in the last 24 hours, if any. Also clears out
+/// expired keys, skipping any another transaction is clearing.
+async fn recorded(conn: &mut Conn, key: &str) -> Result<Option<Recorded>, ApiError> {
+    diesel::sql_query(
+        "DELETE FROM idempotency_keys WHERE key IN ( \
+             SELECT key FROM idempotency_keys WHERE created_at < now() - interval '24 hours' \
+             LIMIT 100 FOR UPDATE SKIP LOCKED)",
+    )
+    .execute(conn)
+    .await?;
+    let row: Option<(Vec<u8>, i16, Value, Vec<u8>)> = idempotency_keys::table
+        .find(key)
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "created_at > now() - interval '24 hours'",
+        ))
+        .select((
+            idempotency_keys::fingerprint,
+            idempotency_keys::status,
+            idempotency_keys::headers,
+            idempotency_keys::body,
+        ))
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(row.map(|(fingerprint, status, headers, body)| Recorded {
+        fingerprint,
+        status,
+        headers,
+        body,
+    }))
+}
+
+/// Records the response for the key, in the transaction that did the work.
+async fn record(
+    conn: &mut Conn,
+    key: &str,
+    fingerprint: &[u8],
+    status: StatusCode,
+    headers: &header::HeaderMap,
+    body: &[u8],
+) -> Result<(), ApiError> {
+    let headers: Vec<[&str; 2]> = headers
+        .iter()
+        .filter_map(|(name, value)| Some([name.as_str(), value.to_str().ok()?]))
+        .collect();
+    let headers = serde_json::to_value(headers).expect("header pairs serialize");
+    let status = i16::try_from(status.as_u16()).expect("HTTP statuses fit in 16 bits");
+    diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::key.eq(key),
+            idempotency_keys::fingerprint.eq(fingerprint),
+            idempotency_keys::status.eq(status),
+            idempotency_keys::headers.eq(&headers),
+            idempotency_keys::body.eq(body),
+        ))
+        .on_conflict(idempotency_keys::key)
+        .do_update()
+        .set((
+            idempotency_keys::fingerprint.eq(fingerprint),
+            idempotency_keys::status.eq(status),
+            idempotency_keys::headers.eq(&headers),
+            idempotency_keys::body.eq(body),
+            idempotency_keys::created_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,205 @@
+//! The headers every operation takes and gives by its method, and the responses
+//! they bring: entity tags and conditional requests, idempotency keys, and the
+//! actor the change feed records.
+
+use utoipa::ToSchema;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::{HttpMethod, Operation, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::{
+    ContentBuilder, OpenApi as Document, Ref, RefOr, Required, Response, ResponseBuilder,
+};
+
+use crate::api::conditional::MAX_CONDITION_LENGTH;
+use crate::api::idempotency::MAX_KEY_LENGTH;
+use crate::error::{ApiError, Problem};
+use crate::models::event::ACTOR_LENGTH;
+
+/// The length of the entity tags the service makes: 32 hex digits in quotes.
+const ETAG_LENGTH: usize = 34;
+
+/// Adds the headers and their responses to every operation under `/api/v1/`.
+pub fn add_headers(document: &mut Document) {
+    let components = document.components.get_or_insert_with(Default::default);
+    for (name, response) in shared_responses() {
+        components
+            .responses
+            .insert(name.to_owned(), RefOr::T(response));
+    }
+    for (path, item) in document.paths.paths.iter_mut() {
+        if !path.starts_with("/api/v1/") || path.ends_with("openapi.json") {
+            continue;
+        }
+        let is_import = path.ends_with("/import");
+        let operations = [
+            (HttpMethod::Get, item.get.as_mut()),
+            (HttpMethod::Post, item.post.as_mut()),
+            (HttpMethod::Patch, item.patch.as_mut()),
+            (HttpMethod::Delete, item.delete.as_mut()),
+        ];
+        for (method, operation) in operations {
+            if let Some(operation) = operation {
+                add_to(operation, &method, is_import);
+            }
+        }
+    }
+}
+
+fn add_to(operation: &mut Operation, method: &HttpMethod, is_import: bool) {
+    let parameters = operation.parameters.get_or_insert_with(Vec::new);
+    let responses = &mut operation.responses.responses;
+    let refer = |name: &str| RefOr::Ref(Ref::from_response_name(name));
+    match method {
+        HttpMethod::Get => {
+            parameters.push(header_parameter(
+                "If-None-Match",
+                "The `ETag` of the copy the client has: if it still matches, the answer is 304 with no body.",
+                0,
+                MAX_CONDITION_LENGTH,
+            ));
+            responses.insert("304".to_owned(), refer("NotModified"));
+        }
+        HttpMethod::Post => {
+            parameters.push(header_parameter(
+                "Idempotency-Key",
+                "Makes the request safe to retry: a retry with the same key and the same request, within 24 hours, gets the first response back (with `Idempotent-Replayed: true`) and does nothing again. Use a new key, such as a fresh UUID, for each new request.",
+                1,
+                MAX_KEY_LENGTH,
+            ));
+        }
+        HttpMethod::Patch | HttpMethod::Delete => {
+            parameters.push(header_parameter(
+                "If-Match",
+                "The `ETag` of the version the change is meant for: if the resource changed since, the answer is 412 and nothing changes. Required when the service runs with `REQUIRE_IF_MATCH`.",
+                1,
+                MAX_CONDITION_LENGTH,
+            ));
+            responses.insert("412".to_owned(), refer("PreconditionFailed"));
+            responses.insert("428".to_owned(), refer("PreconditionRequired"));
+        }
+        _ => {}
+    }
+    if !matches!(method, HttpMethod::Get) {
+        parameters.push(header_parameter(
+            "X-Actor",
+            "Who is making the change (a user name or e-mail address), as the change feed and history record it; `anonymous` when left out.",
+            1,
+            ACTOR_LENGTH,
+        ));
+    }
+    for (status, response) in responses.iter_mut() {
+        let RefOr::T(response) = response else {
+            continue;
+        };
+        let gives_item = match method {
+            HttpMethod::Get => status == "200",
+            HttpMethod::Post => status == "201" && !is_import,
+            HttpMethod::Patch => status == "200",
+            _ => false,
+        };
+        if gives_item {
+            response.headers.insert("ETag".to_owned(), etag_header());
+        }
+        if matches!(method, HttpMethod::Post) && status.starts_with('2') {
+            response.headers.insert(
+                "Idempotent-Replayed".to_owned(),
+                RefOr::T(HeaderBuilder::new()
+                    .schema(Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .enum_values(Some(["true"]))
+                            .max_length(Some(4)),
+                    ))
+                    .description(Some(
+                        "`true` when this is the recorded response to an earlier request with the same `Idempotency-Key`",
+                    ))
+                    .build()),
+            );
+        }
+    }
+}
+
+fn header_parameter(
+    name: &str,
+    description: &str,
+    min_length: usize,
+    max_length: usize,
+) -> RefOr<utoipa::openapi::path::Parameter> {
+    let mut schema = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .max_length(Some(max_length));
+    if min_length > 0 {
+        schema = schema.min_length(Some(min_length));
+    }
+    RefOr::T(
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some(description))
+            .schema(Some(schema))
+            .build(),
+    )
+}
+
+fn etag_header() -> RefOr<utoipa::openapi::header::Header> {
+    RefOr::T(
+        HeaderBuilder::new()
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .min_length(Some(ETAG_LENGTH))
+                    .max_length(Some(ETAG_LENGTH))
+                    .pattern(Some("^\"[0-9a-f]{32}\"$")),
+            ))
+            .description(Some(
+                "The strong entity tag of this representation; it changes whenever the representation does. Send it back in `If-None-Match` (reads) or `If-Match` (changes).",
+            ))
+            .build(),
+    )
+}
+
+/// 304, 412 and 428.
+fn shared_responses() -> [(&'static str, Response); 3] {
+    let problem = |error: ApiError| {
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name(Problem::name())))
+            .example(Some(
+                serde_json::to_value(error.problem()).expect("problems serialize"),
+            ))
+            .build()
+    };
+    let etag = || match etag_header() {
+        RefOr::T(header) => header,
+        RefOr::Ref(_) => unreachable!("etag_header builds the header itself"),
+    };
+    [
+        (
+            "NotModified",
+            ResponseBuilder::new()
+                .description("The representation is unchanged since the `ETag` in `If-None-Match`: use the copy you have. No body.")
+                .header("ETag", etag())
+                .build(),
+        ),
+        (
+            "PreconditionFailed",
+            ResponseBuilder::new()
+                .description("The resource changed since the `ETag` in `If-Match` was read; nothing was changed. `ETag` carries the current one: read the resource again and reapply the change.")
+                .header("ETag", etag())
+                .content(
+                    "application/problem+json",
+                    problem(ApiError::PreconditionFailed {
+                        etag: "\"5d41402abc4b2a76b9719d911017c592\"".to_owned(),
+                    }),
+                )
+                .build(),
+        ),
+        (
+            "PreconditionRequired",
+            ResponseBuilder::new()
+                .description("The service requires `If-Match` on PATCH and DELETE, and the request had none.")
+                .content("application/problem+json", problem(ApiError::PreconditionRequired))
+                .build(),
+        ),
+    ]
+}
