@@ -137,6 +137,9 @@ fn bound_strings_in(json: &mut Value, bound: Option<usize>) {
             for (key, child) in object.iter_mut() {
                 let bound = match key.as_str() {
                     "headers" => Some(2048),
+                    // Field names, as maps keyed by them (an event's `changes`) use:
+                    // PostgreSQL's identifiers are at most 63 bytes.
+                    "propertyNames" => Some(63),
                     "text/markdown" | "text/plain" => Some(DEFAULT_BODY_LIMIT),
                     "text/csv" => Some(MAX_CSV_LENGTH),
                     _ => bound,

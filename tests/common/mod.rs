@@ -142,8 +142,14 @@ pub struct TestApp {
 impl TestApp {
     /// Starts the service on a fresh database.
     pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts the service on a fresh database, with settings changed by `configure`.
+    pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
         let database = TestDatabase::new();
-        let config = test_config(database.url());
+        let mut config = test_config(database.url());
+        configure(&mut config);
         let (address, server) = start(&config);
         Self {
             address,
@@ -176,6 +182,23 @@ impl TestApp {
             request = request.insert_header(header);
         }
         finish(request, Vec::new()).await
+    }
+
+    /// A second instance of the service on this one's database; its base URL.
+    /// It stops when the returned handle is dropped.
+    pub fn second_instance(&self) -> (String, ServerHandle) {
+        start(&test_config(self.database.url()))
+    }
+
+    /// Sends `body` as JSON (or nothing) with these request headers.
+    pub async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Reply {
+        send_with(&self.client, &self.address, method, path, headers, body).await
     }
 
     /// Sends `body` as JSON, or nothing.
@@ -293,6 +316,29 @@ pub async fn send(
     if let Some(content_type) = content_type {
         request = request.insert_header(("Content-Type", content_type));
     }
+    finish(request, body).await
+}
+
+/// Sends `body` as JSON (or nothing) with these request headers to `address`.
+pub async fn send_with(
+    client: &awc::Client,
+    address: &str,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> Reply {
+    let mut request = client.request(method, format!("{address}{path}"));
+    for &header in headers {
+        request = request.insert_header(header);
+    }
+    let body = match body {
+        Some(body) => {
+            request = request.insert_header(("Content-Type", "application/json"));
+            body.to_string().into_bytes()
+        }
+        None => Vec::new(),
+    };
     finish(request, body).await
 }
 
