@@ -8,6 +8,7 @@ made-up "valid" requests from breaking them.
 import base64
 import binascii
 import json
+import uuid
 
 import requests
 import schemathesis
@@ -151,9 +152,36 @@ def own_measurements(case):
     body["measurements"] = kept
 
 
+def one_key_per_request(case):
+    """An `Idempotency-Key` names one request: the same key with another request is
+    rightly a 422 naming it (tests/idempotency.rs), and Schemathesis reuses example
+    values. So each positive request gets a fresh key."""
+    headers = case.headers or {}
+    if "Idempotency-Key" in headers:
+        headers["Idempotency-Key"] = str(uuid.uuid4())
+
+
+def feed_position_that_exists(case):
+    """A long poll waits at most a second here. The change feed's `after` must not pass the newest event, which a schema
+    cannot know; a made-up larger one is rightly a 400 naming `after`
+    (tests/events.rs). It is brought down to the newest event."""
+    query = case.query or {}
+    # A long poll with nothing new answers at its deadline (tests/events.rs times
+    # it); waiting up to a minute per case would only slow the run down.
+    if isinstance(query.get("wait"), int) and query["wait"] > 1:
+        query["wait"] = 1
+    after = query.get("after")
+    if not isinstance(after, int):
+        return
+    newest = get_json(case.operation.schema.get_base_url(), "/api/v1/events?limit=1")
+    if newest is not None and after > newest["newest_seq"]:
+        case.query["after"] = newest["newest_seq"]
+
+
 @schemathesis.hook
 def before_call(ctx, case, **kwargs):
-    """Where Schemathesis makes up positive data: a made-up cursor is dropped (the
+    """Where Schemathesis makes up positive data: each request gets its own
+    idempotency key, the feed's `after` stays within the feed, a made-up cursor is dropped (the
     cursors the server issued, passed along the `next_page` links in the stateful
     phase, are kept), a status update's measurements are kept to its own goal's
     measures, an import body is made to follow the rules above, and a tracking
@@ -161,6 +189,9 @@ def before_call(ctx, case, **kwargs):
     meta = case.meta
     if meta is None or not meta.generation.mode.is_positive:
         return
+    one_key_per_request(case)
+    if case.operation.path == "/api/v1/events":
+        feed_position_that_exists(case)
     cursor = (case.query or {}).get("cursor")
     if isinstance(cursor, str) and not issued_by_server(cursor):
         del case.query["cursor"]

@@ -19,7 +19,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::extract::BodyLimit;
-use super::writes::{HeldConnection, Pooled};
+use super::writes::{ACTOR_HEADER, HeldConnection, Pooled};
 use crate::db::Pool;
 use crate::error::ApiError;
 use crate::models::Conn;
@@ -73,7 +73,7 @@ pub async fn once_per_key(
             } else {
                 Err(ApiError::invalid(
                     HEADER,
-                    "was first used with a different request (method, path or body) in the last 24 hours; use a new key for a new request",
+                    "was first used with a different request (method, path, actor or body) in the last 24 hours; use a new key for a new request",
                 ))
             };
             // The lookup wrote nothing; ending the transaction releases the key.
@@ -167,18 +167,22 @@ async fn read_body(request: &mut ServiceRequest, limit: usize) -> Result<web::By
     Ok(body.freeze())
 }
 
-/// What makes two requests the same: method, path and query, content type and body.
+/// What makes two requests the same: method, path and query, content type, actor
+/// and body.
 fn fingerprint(request: &ServiceRequest, body: &[u8]) -> Vec<u8> {
-    let content_type = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .map_or(&b""[..], HeaderValue::as_bytes);
+    let header = |name| {
+        request
+            .headers()
+            .get(name)
+            .map_or(&b""[..], HeaderValue::as_bytes)
+    };
     let mut hash = Sha256::new();
     for part in [
         request.method().as_str().as_bytes(),
         request.uri().path().as_bytes(),
         request.query_string().as_bytes(),
-        content_type,
+        header(header::CONTENT_TYPE.as_str()),
+        header(ACTOR_HEADER),
         body,
     ] {
         hash.update((part.len() as u64).to_be_bytes());

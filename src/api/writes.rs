@@ -14,6 +14,9 @@ use crate::error::ApiError;
 use crate::models::Conn;
 use crate::models::event::{self, ACTOR_LENGTH, REVISION_NOTE_LENGTH};
 
+/// The request header that names who makes a change.
+pub const ACTOR_HEADER: &str = "X-Actor";
+
 /// A pooled connection.
 pub type Pooled = diesel_async::pooled_connection::deadpool::Object<Conn>;
 
@@ -86,10 +89,10 @@ pub async fn write_connection(
 
 /// Who is making the change: the `X-Actor` header, or "anonymous".
 fn actor(request: &HttpRequest) -> Result<String, ApiError> {
-    let Some(value) = request.headers().get("X-Actor") else {
+    let Some(value) = request.headers().get(ACTOR_HEADER) else {
         return Ok("anonymous".to_owned());
     };
-    let bad = |why: &str| ApiError::bad_parameter("X-Actor", why.to_owned());
+    let bad = |why: &str| ApiError::bad_parameter(ACTOR_HEADER, why.to_owned());
     let text = value
         .to_str()
         .map_err(|_| bad("must be printable ASCII, such as a user name or e-mail address"))?

@@ -138,8 +138,8 @@ impl From<EventRow> for Event {
                 .filter(|(name, _)| !INTERNAL_COLUMNS.contains(&(row.resource_type, name)))
                 .map(|(name, mut change)| {
                     let change = FieldChange {
-                        old: change["old"].take(),
-                        new: change["new"].take(),
+                        old: as_sent(&name, change["old"].take()),
+                        new: as_sent(&name, change["new"].take()),
                     };
                     (name, change)
                 })
@@ -157,6 +157,17 @@ impl From<EventRow> for Event {
             changes,
             revision_note: row.revision_note,
         }
+    }
+}
+
+/// A value as the resource itself sends it: timestamps (`*_at`) are written by
+/// PostgreSQL as `...+00:00`, and the API writes them `...Z`.
+fn as_sent(name: &str, value: Value) -> Value {
+    match &value {
+        Value::String(text) if name.ends_with("_at") => DateTime::parse_from_rfc3339(text)
+            .map(|time| serde_json::json!(time.with_timezone(&Utc)))
+            .unwrap_or(value),
+        _ => value,
     }
 }
 

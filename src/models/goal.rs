@@ -355,22 +355,26 @@ pub async fn create(conn: &mut Conn, area_id: Uuid, body: Value) -> Result<Goal,
     let input = GoalInput::read(body, None)?;
     conn.transaction(async |conn| {
         let area = area::get_locking_plan(conn, area_id).await?;
-        check_parent(conn, area_id, None, input.parent_goal_id).await?;
+        let parent = check_parent(conn, area_id, None, input.parent_goal_id).await?;
         let siblings = Siblings::GoalsUnder {
             area_id,
             parent: input.parent_goal_id,
         };
         let position = siblings.insert_at(conn, input.position).await?;
         let id = Uuid::now_v7();
+        // Its code and order as `renumber` will see them, so that the goal's
+        // history starts with the code it shows.
+        let (code, sort_key) = parent
+            .unwrap_or_else(|| Place::top_of_area(area.position))
+            .child(position, input.code.as_deref());
         diesel::insert_into(goals::table)
             .values((
                 goals::id.eq(id),
                 goals::plan_id.eq(area.plan_id),
                 goals::area_id.eq(area_id),
                 goals::position.eq(position),
-                // Placeholders, unique in the area, until `renumber` sets them.
-                goals::code.eq(id.to_string()),
-                goals::sort_key.eq(Vec::<i32>::new()),
+                goals::code.eq(code),
+                goals::sort_key.eq(sort_key),
                 &input,
             ))
             .execute(conn)
@@ -454,25 +458,63 @@ pub async fn delete(conn: &mut Conn, id: Uuid, cascade: bool) -> Result<(), ApiE
     .await
 }
 
+/// Where a goal sits: the code it shows and its plan order, as [`renumber`]
+/// derives them from positions and custom codes.
+pub struct Place {
+    /// `None` for the top of an area, whose goals are numbered "1", "2", ...
+    code: Option<String>,
+    sort_key: Vec<i32>,
+}
+
+impl Place {
+    /// The place of the goals of the area at this position.
+    pub fn top_of_area(area_position: i32) -> Self {
+        Self {
+            code: None,
+            sort_key: vec![area_position],
+        }
+    }
+
+    /// The place of a goal with this code and sort key.
+    pub fn of(code: String, sort_key: Vec<i32>) -> Self {
+        Self {
+            code: Some(code),
+            sort_key,
+        }
+    }
+
+    /// The place of the goal at `position` under this one, showing `custom` if set.
+    pub fn child(&self, position: i32, custom: Option<&str>) -> (String, Vec<i32>) {
+        let code = match (custom, &self.code) {
+            (Some(custom), _) => custom.to_owned(),
+            (None, Some(parent)) => format!("{parent}.{position}"),
+            (None, None) => position.to_string(),
+        };
+        let mut sort_key = self.sort_key.clone();
+        sort_key.push(position);
+        (code, sort_key)
+    }
+}
+
 /// A new parent must be a goal of the same area, not the goal itself or one of its
 /// sub-goals (which would make a cycle), and not so deep that the goal or its
-/// sub-goals would pass [`MAX_LEVELS`].
+/// sub-goals would pass [`MAX_LEVELS`]. The parent's place, if there is one.
 async fn check_parent(
     conn: &mut Conn,
     area_id: Uuid,
     goal_id: Option<Uuid>,
     parent: Option<Uuid>,
-) -> Result<(), ApiError> {
+) -> Result<Option<Place>, ApiError> {
     let Some(parent) = parent else {
-        return Ok(());
+        return Ok(None);
     };
-    let parent_row: Option<(Uuid, Vec<i32>)> = goals::table
+    let parent_row: Option<(Uuid, String, Vec<i32>)> = goals::table
         .find(parent)
-        .select((goals::area_id, goals::sort_key))
+        .select((goals::area_id, goals::code, goals::sort_key))
         .first(conn)
         .await
         .optional()?;
-    let Some((parent_area, parent_key)) = parent_row else {
+    let Some((parent_area, parent_code, parent_key)) = parent_row else {
         return Err(ApiError::unknown_reference(
             "parent_goal_id",
             format!("no goal has the id {parent}"),
@@ -505,7 +547,7 @@ async fn check_parent(
             ),
         ));
     }
-    Ok(())
+    Ok(Some(Place::of(parent_code, parent_key)))
 }
 
 /// The goal's sub-goals at every level, with how many levels below it they are.

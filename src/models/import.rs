@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::Conn;
 use super::area::AreaInput;
-use super::goal::{self, GoalInput, MAX_LEVELS};
+use super::goal::{self, GoalInput, MAX_LEVELS, Place};
 use super::plan::PlanInput;
 use super::status_update::StatusUpdateInput;
 use crate::error::{ApiError, FieldError};
@@ -210,8 +210,9 @@ impl Rows {
             areas::position.eq(position),
             area.input,
         ));
+        let top = Place::top_of_area(position);
         for (index, goal) in area.goals.into_iter().enumerate() {
-            self.goal((plan_id, area_id), None, place(index), goal);
+            self.goal((plan_id, area_id), None, &top, place(index), goal);
         }
     }
 
@@ -219,20 +220,23 @@ impl Rows {
         &mut self,
         (plan_id, area_id): (Uuid, Uuid),
         parent: Option<Uuid>,
+        parent_place: &Place,
         position: i32,
         goal: GoalDraft,
     ) {
         let goal_id = Uuid::now_v7();
         let mut input = goal.input;
         input.parent_goal_id = parent;
+        // As `renumber` derives them, so that each goal's history starts with them.
+        let (code, sort_key) = parent_place.child(position, input.code.as_deref());
+        let own_place = Place::of(code.clone(), sort_key.clone());
         self.goals.push((
             goals::id.eq(goal_id),
             goals::plan_id.eq(plan_id),
             goals::area_id.eq(area_id),
             goals::position.eq(position),
-            // Placeholders, unique in the area, until `renumber` sets them.
-            goals::code.eq(goal_id.to_string()),
-            goals::sort_key.eq(Vec::new()),
+            goals::code.eq(code),
+            goals::sort_key.eq(sort_key),
             input,
         ));
         for update in goal.updates {
@@ -243,7 +247,13 @@ impl Rows {
             ));
         }
         for (index, sub_goal) in goal.sub_goals.into_iter().enumerate() {
-            self.goal((plan_id, area_id), Some(goal_id), place(index), sub_goal);
+            self.goal(
+                (plan_id, area_id),
+                Some(goal_id),
+                &own_place,
+                place(index),
+                sub_goal,
+            );
         }
     }
 }

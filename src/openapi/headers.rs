@@ -54,7 +54,7 @@ fn add_to(operation: &mut Operation, method: &HttpMethod, is_import: bool) {
             parameters.push(header_parameter(
                 "If-None-Match",
                 "The `ETag` of the copy the client has: if it still matches, the answer is 304 with no body.",
-                0,
+                ENTITY_TAGS,
                 MAX_CONDITION_LENGTH,
             ));
             responses.insert("304".to_owned(), refer("NotModified"));
@@ -63,7 +63,7 @@ fn add_to(operation: &mut Operation, method: &HttpMethod, is_import: bool) {
             parameters.push(header_parameter(
                 "Idempotency-Key",
                 "Makes the request safe to retry: a retry with the same key and the same request, within 24 hours, gets the first response back (with `Idempotent-Replayed: true`) and does nothing again. Use a new key, such as a fresh UUID, for each new request.",
-                1,
+                PRINTABLE,
                 MAX_KEY_LENGTH,
             ));
         }
@@ -71,7 +71,7 @@ fn add_to(operation: &mut Operation, method: &HttpMethod, is_import: bool) {
             parameters.push(header_parameter(
                 "If-Match",
                 "The `ETag` of the version the change is meant for: if the resource changed since, the answer is 412 and nothing changes. Required when the service runs with `REQUIRE_IF_MATCH`.",
-                1,
+                ENTITY_TAGS,
                 MAX_CONDITION_LENGTH,
             ));
             responses.insert("412".to_owned(), refer("PreconditionFailed"));
@@ -83,7 +83,7 @@ fn add_to(operation: &mut Operation, method: &HttpMethod, is_import: bool) {
         parameters.push(header_parameter(
             "X-Actor",
             "Who is making the change (a user name or e-mail address), as the change feed and history record it; `anonymous` when left out.",
-            1,
+            PRINTABLE,
             ACTOR_LENGTH,
         ));
     }
@@ -119,18 +119,23 @@ fn add_to(operation: &mut Operation, method: &HttpMethod, is_import: bool) {
     }
 }
 
+/// `*`, or a list of entity tags (RFC 9110 §8.8.3), as `If-Match` and
+/// `If-None-Match` take them.
+const ENTITY_TAGS: &str = r#"^(\*|(W/)?"[!#-~]*"( *, *(W/)?"[!#-~]*")*)$"#;
+/// Printable ASCII, not blank: header values that name someone or something.
+const PRINTABLE: &str = "^[ -~]*[!-~][ -~]*$";
+
 fn header_parameter(
     name: &str,
     description: &str,
-    min_length: usize,
+    pattern: &str,
     max_length: usize,
 ) -> RefOr<utoipa::openapi::path::Parameter> {
-    let mut schema = ObjectBuilder::new()
+    let schema = ObjectBuilder::new()
         .schema_type(Type::String)
-        .max_length(Some(max_length));
-    if min_length > 0 {
-        schema = schema.min_length(Some(min_length));
-    }
+        .min_length(Some(1))
+        .max_length(Some(max_length))
+        .pattern(Some(pattern));
     RefOr::T(
         ParameterBuilder::new()
             .name(name)

@@ -1,0 +1,448 @@
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use actix_web::http::Method;
+use chrono::{Days, Utc};
+use common::{Reply, TestApp, database_url, error_fields, id_of};
+use diesel::{Connection, RunQueryDsl};
+use futures_util::future::{join, join_all};
+use serde_json::{Value, json};
+use strategy_tracker::db::SetupConnection;
+
+/// A page of the change feed with this query string.
+async fn feed(app: &TestApp, query: &str) -> Value {
+    app.get(&format!("/api/v1/events?{query}"))
+        .await
+        .expect(200)
+}
+
+/// The fields named by the 400 answer to the feed with this query string.
+async fn feed_refused(app: &TestApp, query: &str) -> Vec<String> {
+    let reply = app.get(&format!("/api/v1/events?{query}")).await;
+    error_fields(&reply.problem(400))
+}
+
+fn items(page: &Value) -> &Vec<Value> {
+    page["items"].as_array().expect("an items array")
+}
+
+fn seq(event: &Value) -> i64 {
+    event["seq"].as_i64().expect("a seq")
+}
+
+/// (resource_type, resource_id, action) of each event, in order.
+fn summary(events: &[Value]) -> Vec<(String, String, String)> {
+    let text = |value: &Value| value.as_str().expect("a string").to_owned();
+    let row = |e: &Value| {
+        (
+            text(&e["resource_type"]),
+            text(&e["resource_id"]),
+            text(&e["action"]),
+        )
+    };
+    events.iter().map(row).collect()
+}
+
+/// Sends `body` as JSON with an `X-Actor` header.
+async fn send_as(app: &TestApp, actor: &str, method: Method, path: &str, body: Value) -> Reply {
+    let mut response = common::client()
+        .request(method, format!("{}{path}", app.address))
+        .insert_header(("X-Actor", actor))
+        .send_json(&body)
+        .await
+        .expect("the server answers");
+    let body = response.body().await.expect("the body arrives");
+    Reply {
+        status: response.status().as_u16(),
+        headers: response.headers().clone(),
+        body: body.to_vec(),
+    }
+}
+
+/// Runs `sql` on the app's own database, from a plain thread (the set-up
+/// connection runs its own runtime).
+fn app_sql(app: &TestApp, sql: &'static str) {
+    let url = database_url(&app.database.name);
+    std::thread::spawn(move || {
+        let mut conn = SetupConnection::establish(&url).expect("the test database accepts");
+        diesel::sql_query(sql).execute(&mut conn)
+    })
+    .join()
+    .expect("the SQL thread finishes")
+    .expect("the statement succeeds");
+}
+
+async fn status_update(app: &TestApp, goal_id: &str, status: &str, as_of: &str) -> Value {
+    let body = json!({ "status": status, "progress_percent": 40, "as_of": as_of });
+    app.post(&format!("/api/v1/goals/{goal_id}/status-updates"), body)
+        .await
+        .created()
+}
+
+#[actix_web::test]
+async fn a_goals_history_tells_who_changed_what_and_why_newest_first() {
+    let app = TestApp::spawn().await;
+    let (_, area_id) = app.plan_with_area().await;
+    let goal = app
+        .create_goal(&area_id, json!({ "title": "Align journals" }))
+        .await;
+    let path = format!("/api/v1/goals/{}", id_of(&goal));
+    let body = json!({
+        "title": "Align journals on a single platform",
+        "revision_note": "Revised by the board, March 2024",
+    });
+
+    let updated = send_as(&app, "board-secretary", Method::PATCH, &path, body).await;
+
+    let updated = updated.expect(200);
+    assert_eq!(updated["title"], "Align journals on a single platform");
+    assert!(
+        updated.get("revision_note").is_none(),
+        "the note is not a field"
+    );
+    let history = app.get(&format!("{path}/history")).await.expect(200);
+    let events = items(&history);
+    let newest = &events[0];
+    assert_eq!(newest["action"], "updated");
+    assert_eq!(newest["resource_type"], "goal");
+    assert_eq!(
+        newest["changes"]["title"],
+        json!({ "old": "Align journals", "new": "Align journals on a single platform" })
+    );
+    assert_eq!(newest["actor"], "board-secretary");
+    assert_eq!(newest["revision_note"], "Revised by the board, March 2024");
+    let created = events.last().expect("the created event");
+    assert_eq!(created["action"], "created");
+    assert_eq!(created["actor"], "anonymous");
+    assert_eq!(created["revision_note"], Value::Null);
+    assert_eq!(
+        created["changes"]["title"],
+        json!({ "old": null, "new": "Align journals" })
+    );
+    // Created with the code it shows, so no renumbering event in between.
+    assert_eq!(created["changes"]["code"]["new"], "1");
+    assert_eq!(events.len(), 2, "created, then the PATCH: {events:?}");
+    let created_at = created["changes"]["created_at"]["new"]
+        .as_str()
+        .unwrap_or("");
+    assert_eq!(
+        created_at, goal["created_at"],
+        "timestamps as the goal shows them"
+    );
+    for internal in ["custom_code", "sort_key"] {
+        assert!(
+            events.iter().all(|e| e["changes"].get(internal).is_none()),
+            "{internal} shows"
+        );
+    }
+    let seqs: Vec<i64> = events.iter().map(seq).collect();
+    assert!(
+        seqs.windows(2).all(|pair| pair[0] > pair[1]),
+        "newest first: {seqs:?}"
+    );
+
+    let mut paged = Vec::new();
+    let mut query = "limit=1".to_owned();
+    loop {
+        let page = app
+            .get(&format!("{path}/history?{query}"))
+            .await
+            .expect(200);
+        paged.extend(items(&page).iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(cursor) => query = format!("limit=1&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(&paged, events, "paging one at a time lists the same events");
+    let unknown = "/api/v1/goals/0193a3c4-5b6e-7f00-8a1b-2c3d4e5f6a7b/history";
+    app.get(unknown).await.problem(404);
+}
+
+/// Events are numbered from one counter whose lock is held to commit: concurrent
+/// writers must still leave the numbers 1, 2, 3, ... each used once.
+#[actix_web::test]
+async fn the_feed_is_gapless_and_without_duplicates_under_concurrent_writers() {
+    let app = TestApp::spawn().await;
+    let mut areas = Vec::new();
+    for _ in 0..4 {
+        areas.push(app.plan_with_area().await.1);
+    }
+    let creates = (0..40).map(|n| {
+        let title = format!("Goal {n}");
+        app.create_goal(&areas[n % areas.len()], json!({ "title": title }))
+    });
+    let goals: BTreeSet<String> = join_all(creates).await.iter().map(id_of).collect();
+
+    let (mut after, mut newest, mut events) = (0, 0, Vec::new());
+    loop {
+        let page = feed(&app, &format!("after={after}&limit=7")).await;
+        let page_items = items(&page);
+        if page_items.is_empty() {
+            assert_eq!(page["next_after"], after);
+            break;
+        }
+        assert!(page_items.len() <= 7);
+        events.extend(page_items.iter().cloned());
+        after = page["next_after"].as_i64().expect("a next_after");
+        newest = page["newest_seq"].as_i64().expect("a newest_seq");
+    }
+
+    let seqs: Vec<i64> = events.iter().map(seq).collect();
+    assert_eq!(seqs, (1..=newest).collect::<Vec<_>>());
+    let created_goals: BTreeSet<String> = summary(&events)
+        .into_iter()
+        .filter(|(kind, _, action)| kind == "goal" && action == "created")
+        .map(|(_, id, _)| id)
+        .collect();
+    assert_eq!(created_goals, goals);
+}
+
+#[actix_web::test]
+async fn the_feed_filters_by_plan_and_resource_type() {
+    let app = TestApp::spawn().await;
+    let (plan, area) = app.plan_with_area().await;
+    let goal = id_of(&app.create_goal(&area, json!({})).await);
+    let (_, other_area) = app.plan_with_area().await;
+    let other_goal = id_of(&app.create_goal(&other_area, json!({})).await);
+    let everything = feed(&app, "").await;
+
+    let of_plan = feed(&app, &format!("plan_id={plan}")).await;
+    let goals = feed(&app, "resource_type=goal").await;
+
+    let expected: Vec<&Value> = (items(&everything).iter())
+        .filter(|event| event["plan_id"] == plan.as_str())
+        .collect();
+    assert_eq!(items(&of_plan).iter().collect::<Vec<_>>(), expected);
+    let ids: BTreeSet<String> = summary(items(&of_plan)).into_iter().map(|e| e.1).collect();
+    assert_eq!(ids, BTreeSet::from([plan.clone(), area, goal.clone()]));
+    assert!(
+        items(&goals)
+            .iter()
+            .all(|event| event["resource_type"] == "goal")
+    );
+    let goal_ids: BTreeSet<String> = summary(items(&goals)).into_iter().map(|e| e.1).collect();
+    assert_eq!(goal_ids, BTreeSet::from([goal, other_goal]));
+    // A page that is not full skips past the other plan's newer events.
+    let newest = everything["newest_seq"].clone();
+    assert!(seq(items(&of_plan).last().expect("an event")) < newest.as_i64().expect("a seq"));
+    assert_eq!(of_plan["next_after"], newest);
+    assert_eq!(of_plan["newest_seq"], newest);
+    let full = feed(&app, &format!("plan_id={plan}&limit=1")).await;
+    assert_eq!(full["next_after"], seq(&items(&full)[0]));
+    let rest = feed(
+        &app,
+        &format!("plan_id={plan}&after={}", full["next_after"]),
+    )
+    .await;
+    assert_eq!(items(&rest)[..], items(&of_plan)[1..]);
+}
+
+#[actix_web::test]
+async fn a_feed_position_beyond_the_newest_event_and_bad_limits_are_refused() {
+    let app = TestApp::spawn().await;
+    app.plan_with_area().await;
+    let newest = feed(&app, "").await["newest_seq"].as_i64().expect("a seq");
+
+    assert_eq!(
+        feed_refused(&app, &format!("after={}", newest + 1)).await,
+        ["after"]
+    );
+    assert_eq!(feed_refused(&app, "limit=0").await, ["limit"]);
+    assert_eq!(feed_refused(&app, "limit=1001").await, ["limit"]);
+    assert_eq!(feed_refused(&app, "wait=61").await, ["wait"]);
+    assert_eq!(
+        feed_refused(&app, "resource_type=widget").await,
+        ["resource_type"]
+    );
+    assert_eq!(
+        items(&feed(&app, &format!("after={newest}")).await).len(),
+        0
+    );
+}
+
+#[actix_web::test]
+async fn a_long_poll_answers_as_soon_as_an_event_commits() {
+    let app = TestApp::spawn().await;
+    let plan_id = id_of(&app.create_plan(json!({})).await);
+    let newest = feed(&app, "").await["newest_seq"].as_i64().expect("a seq");
+    let started = Instant::now();
+
+    let query = format!("after={newest}&wait=10");
+    let poll = feed(&app, &query);
+    let write = async {
+        actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+        app.create_area(&plan_id, "Publications").await
+    };
+    let (page, area) = join(poll, write).await;
+
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+    let first = &items(&page)[0];
+    assert_eq!(seq(first), newest + 1);
+    assert_eq!(first["resource_type"], "area");
+    assert_eq!(first["resource_id"], area["id"]);
+    assert_eq!(first["action"], "created");
+}
+
+#[actix_web::test]
+async fn a_long_poll_without_news_answers_an_empty_page_at_its_deadline() {
+    let app = TestApp::spawn().await;
+    app.create_plan(json!({})).await;
+    let newest = feed(&app, "").await["newest_seq"].as_i64().expect("a seq");
+    let started = Instant::now();
+
+    let page = feed(&app, &format!("after={newest}&wait=1")).await;
+
+    let elapsed = started.elapsed();
+    assert!(elapsed >= Duration::from_millis(900), "took {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+    assert_eq!(items(&page).len(), 0);
+    assert_eq!(page["next_after"], newest);
+}
+
+#[actix_web::test]
+async fn deleting_a_plan_with_cascade_records_the_deletion_of_everything_in_it() {
+    let app = TestApp::spawn().await;
+    let (plan_id, area_id) = app.plan_with_area().await;
+    let goal = id_of(&app.create_goal(&area_id, json!({})).await);
+    let sub_goal = json!({ "title": "Survey members", "parent_goal_id": goal });
+    let sub_goal = id_of(&app.create_goal(&area_id, sub_goal).await);
+    let update = id_of(&status_update(&app, &goal, "on_track", "2024-03-31").await);
+    let before = feed(&app, "").await["newest_seq"].clone();
+
+    app.delete(&format!("/api/v1/plans/{plan_id}?cascade=true"))
+        .await
+        .expect(204);
+
+    let page = feed(&app, &format!("plan_id={plan_id}&after={before}")).await;
+    let deleted: BTreeSet<(String, String)> = summary(items(&page))
+        .into_iter()
+        .map(|(kind, id, action)| {
+            assert_eq!(action, "deleted");
+            (kind, id)
+        })
+        .collect();
+    let expected = [
+        ("plan", plan_id.clone()),
+        ("area", area_id),
+        ("goal", goal.clone()),
+        ("goal", sub_goal),
+        ("status_update", update),
+    ];
+    let expected = expected.map(|(kind, id)| (kind.to_owned(), id));
+    assert_eq!(deleted, BTreeSet::from(expected));
+    let history = app.get(&format!("/api/v1/plans/{plan_id}/history")).await;
+    let history = history.expect(200);
+    assert_eq!(items(&history)[0]["action"], "deleted");
+    assert_eq!(items(&history)[0]["changes"]["id"]["new"], Value::Null);
+    let goal_history = app.get(&format!("/api/v1/goals/{goal}/history")).await;
+    assert_eq!(items(&goal_history.expect(200))[0]["action"], "deleted");
+}
+
+/// Every event is moved 40 days back, so the state before the later changes is
+/// the state at the end of that day.
+#[actix_web::test]
+async fn a_document_as_of_an_earlier_day_is_the_document_as_it_was_then() {
+    let app = TestApp::spawn().await;
+    let (plan_id, area_id) = app.plan_with_area().await;
+    let goal = id_of(
+        &app.create_goal(&area_id, json!({ "title": "Engage" }))
+            .await,
+    );
+    let sub_goal = json!({ "title": "Survey members", "parent_goal_id": goal });
+    let sub_goal = id_of(&app.create_goal(&area_id, sub_goal).await);
+    status_update(&app, &goal, "at_risk", "2024-01-31").await;
+    let document_path = format!("/api/v1/plans/{plan_id}/document");
+    let then = app.get(&document_path).await.expect(200);
+    app_sql(
+        &app,
+        "UPDATE events SET occurred_at = occurred_at - interval '40 days'",
+    );
+
+    let title = json!({ "title": "Engage every member", "revision_note": "Board, March" });
+    app.patch(&format!("/api/v1/goals/{goal}"), title)
+        .await
+        .expect(200);
+    status_update(&app, &goal, "on_track", "2024-03-31").await;
+    app.delete(&format!("/api/v1/goals/{sub_goal}?cascade=true"))
+        .await
+        .expect(204);
+    app.create_goal(&area_id, json!({ "title": "Offer courses" }))
+        .await;
+
+    let today = Utc::now().date_naive();
+    let day = |days_ago: u64| today.checked_sub_days(Days::new(days_ago)).expect("a day");
+    let as_of = |day| format!("{document_path}?as_of={day}");
+    assert_eq!(app.get(&as_of(day(40))).await.expect(200), then);
+    assert_ne!(app.get(&document_path).await.expect(200), then);
+    let before_history = app.get(&as_of(day(41))).await.problem(404);
+    assert_eq!(error_fields(&before_history), ["as_of"]);
+    let tomorrow = today.checked_add_days(Days::new(1)).expect("a day");
+    assert_eq!(
+        error_fields(&app.get(&as_of(tomorrow)).await.problem(400)),
+        ["as_of"]
+    );
+    let today_document = app.get(&as_of(today)).await.expect(200);
+    assert_eq!(today_document, app.get(&document_path).await.expect(200));
+}
+
+#[actix_web::test]
+async fn lists_updated_since_a_time_show_only_what_changed_from_then() {
+    let app = TestApp::spawn().await;
+    let plan_id = id_of(&app.create_plan(json!({})).await);
+    let first = app.create_area(&plan_id, "Member Engagement").await;
+    let second = id_of(&app.create_area(&plan_id, "Publications").await);
+    let areas = format!("/api/v1/plans/{plan_id}/areas");
+
+    let rename = json!({ "title": "Journals" });
+    let changed = app.patch(&format!("/api/v1/areas/{second}"), rename).await;
+    let changed = changed.expect(200);
+
+    let since = |at: &Value| at.as_str().expect("a timestamp").replace('+', "%2B");
+    let since_change = format!("{areas}?updated_since={}", since(&changed["updated_at"]));
+    let page = app.get(&since_change).await.expect(200);
+    assert_eq!(items(&page).iter().map(id_of).collect::<Vec<_>>(), [second]);
+    let since_first = format!("{areas}?updated_since={}", since(&first["updated_at"]));
+    assert_eq!(items(&app.get(&since_first).await.expect(200)).len(), 2);
+    let plans = format!(
+        "/api/v1/plans?updated_since={}",
+        since(&changed["updated_at"])
+    );
+    assert_eq!(items(&app.get(&plans).await.expect(200)).len(), 0);
+    let malformed = app.get(&format!("{areas}?updated_since=yesterday")).await;
+    assert_eq!(error_fields(&malformed.problem(400)), ["updated_since"]);
+}
+
+#[actix_web::test]
+async fn a_bad_actor_or_revision_note_is_refused_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let (_, area_id) = app.plan_with_area().await;
+    let goal = app
+        .create_goal(&area_id, json!({ "title": "Engage" }))
+        .await;
+    let path = format!("/api/v1/goals/{}", id_of(&goal));
+    let newest = feed(&app, "").await["newest_seq"].clone();
+    let rename = json!({ "title": "Renamed" });
+
+    for actor in ["", "   ", &"a".repeat(201)] {
+        let reply = send_as(&app, actor, Method::PATCH, &path, rename.clone()).await;
+        assert_eq!(error_fields(&reply.problem(400)), ["X-Actor"], "{actor:?}");
+    }
+    for note in [json!(5), json!("n".repeat(1001)), json!(["a note"])] {
+        let body = json!({ "title": "Renamed", "revision_note": note });
+        let reply = app.patch(&path, body).await;
+        assert_eq!(error_fields(&reply.problem(422)), ["revision_note"]);
+    }
+
+    assert_eq!(app.get(&path).await.expect(200)["title"], "Engage");
+    assert_eq!(
+        feed(&app, "").await["newest_seq"],
+        newest,
+        "no event was recorded"
+    );
+    let long_enough = send_as(&app, &"a".repeat(200), Method::PATCH, &path, rename).await;
+    assert_eq!(long_enough.expect(200)["title"], "Renamed");
+}
