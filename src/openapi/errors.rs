@@ -65,16 +65,8 @@ pub fn add_error_responses(document: &mut Document) {
     for (path, item) in document.paths.paths.iter_mut() {
         let uses_database =
             path.starts_with("/api/v1/") && !path.ends_with("openapi.json") || path == "/readyz";
-        let operations = [
-            (HttpMethod::Get, item.get.as_mut()),
-            (HttpMethod::Post, item.post.as_mut()),
-            (HttpMethod::Patch, item.patch.as_mut()),
-            (HttpMethod::Delete, item.delete.as_mut()),
-        ];
-        for (method, operation) in operations {
-            if let Some(operation) = operation {
-                add_errors(operation, path, &method, uses_database);
-            }
+        for (method, operation) in super::operations(item) {
+            add_errors(operation, path, &method, uses_database);
         }
     }
 }

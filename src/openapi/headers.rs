@@ -31,16 +31,8 @@ pub fn add_headers(document: &mut Document) {
             continue;
         }
         let is_import = path.ends_with("/import");
-        let operations = [
-            (HttpMethod::Get, item.get.as_mut()),
-            (HttpMethod::Post, item.post.as_mut()),
-            (HttpMethod::Patch, item.patch.as_mut()),
-            (HttpMethod::Delete, item.delete.as_mut()),
-        ];
-        for (method, operation) in operations {
-            if let Some(operation) = operation {
-                add_to(operation, &method, is_import);
-            }
+        for (method, operation) in super::operations(item) {
+            add_to(operation, &method, is_import);
         }
     }
 }

@@ -13,6 +13,7 @@ pub use import::PlanImport;
 use actix_web::App;
 use serde_json::Value;
 use utoipa::openapi::extensions::ExtensionsBuilder;
+use utoipa::openapi::path::{HttpMethod, Operation, PathItem};
 use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::server::{Server, ServerBuilder};
 use utoipa::openapi::{OpenApi as Document, RefOr};
@@ -167,6 +168,18 @@ fn refuse_unknown_fields(document: &mut Document) {
             object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
         }
     }
+}
+
+/// The operations of a path, with their methods (the service answers these four).
+fn operations(item: &mut PathItem) -> impl Iterator<Item = (HttpMethod, &mut Operation)> {
+    [
+        (HttpMethod::Get, item.get.as_mut()),
+        (HttpMethod::Post, item.post.as_mut()),
+        (HttpMethod::Patch, item.patch.as_mut()),
+        (HttpMethod::Delete, item.delete.as_mut()),
+    ]
+    .into_iter()
+    .filter_map(|(method, operation)| Some((method, operation?)))
 }
 
 /// The document as served: pretty JSON with a final newline, like the committed copy.
