@@ -8,6 +8,7 @@ made-up "valid" requests from breaking them.
 import base64
 import binascii
 import json
+import re
 import uuid
 
 import requests
@@ -161,6 +162,31 @@ def one_key_per_request(case):
         headers["Idempotency-Key"] = str(uuid.uuid4())
 
 
+# `*` or a list of entity tags, as the document states for If-Match and If-None-Match.
+ENTITY_TAGS = re.compile(r'(\*|(W/)?"[!#-~]*"( *, *(W/)?"[!#-~]*")*)')
+
+
+def conditions_on_real_versions(case):
+    """`If-Match` names a version of the resource: a made-up tag names none, and is
+    rightly a 412 (or a 400 when it is not a list of entity tags at all; tests/
+    conditional.rs covers both). So a positive request is made conditional on the
+    resource's current version, fetched through the API; and a malformed
+    `If-None-Match` (Schemathesis's boundary values ignore the pattern) is dropped."""
+    headers = case.headers or {}
+    if "If-Match" in headers:
+        path = case.operation.path.format(**(case.path_parameters or {}))
+        reply = requests.get(case.operation.schema.get_base_url() + path, timeout=10)
+        if reply.status_code == 200:
+            headers["If-Match"] = reply.headers["ETag"]
+        else:
+            del headers["If-Match"]
+    condition = headers.get("If-None-Match")
+    if isinstance(condition, str) and not (
+        len(condition) <= 255 and ENTITY_TAGS.fullmatch(condition)
+    ):
+        del headers["If-None-Match"]
+
+
 def feed_position_that_exists(case):
     """A long poll waits at most a second here. The change feed's `after` must not pass the newest event, which a schema
     cannot know; a made-up larger one is rightly a 400 naming `after`
@@ -181,7 +207,7 @@ def feed_position_that_exists(case):
 @schemathesis.hook
 def before_call(ctx, case, **kwargs):
     """Where Schemathesis makes up positive data: each request gets its own
-    idempotency key, the feed's `after` stays within the feed, a made-up cursor is dropped (the
+    idempotency key and changes are conditional on the current version, the feed's `after` stays within the feed, a made-up cursor is dropped (the
     cursors the server issued, passed along the `next_page` links in the stateful
     phase, are kept), a status update's measurements are kept to its own goal's
     measures, an import body is made to follow the rules above, and a tracking
@@ -190,6 +216,7 @@ def before_call(ctx, case, **kwargs):
     if meta is None or not meta.generation.mode.is_positive:
         return
     one_key_per_request(case)
+    conditions_on_real_versions(case)
     if case.operation.path == "/api/v1/events":
         feed_position_that_exists(case)
     cursor = (case.query or {}).get("cursor")

@@ -168,23 +168,21 @@ async fn read_body(request: &mut ServiceRequest, limit: usize) -> Result<web::By
 }
 
 /// What makes two requests the same: method, path and query, content type, actor
-/// and body.
+/// and body. Each part is hashed with its length, and a header with whether it was
+/// sent at all, so that no two different requests run together.
 fn fingerprint(request: &ServiceRequest, body: &[u8]) -> Vec<u8> {
-    let header = |name| {
-        request
-            .headers()
-            .get(name)
-            .map_or(&b""[..], HeaderValue::as_bytes)
-    };
+    let header = |name| request.headers().get(name).map(HeaderValue::as_bytes);
     let mut hash = Sha256::new();
     for part in [
-        request.method().as_str().as_bytes(),
-        request.uri().path().as_bytes(),
-        request.query_string().as_bytes(),
+        Some(request.method().as_str().as_bytes()),
+        Some(request.uri().path().as_bytes()),
+        Some(request.query_string().as_bytes()),
         header(header::CONTENT_TYPE.as_str()),
         header(ACTOR_HEADER),
-        body,
+        Some(body),
     ] {
+        hash.update([u8::from(part.is_some())]);
+        let part = part.unwrap_or_default();
         hash.update((part.len() as u64).to_be_bytes());
         hash.update(part);
     }
