@@ -197,6 +197,8 @@ def feed_position_that_exists(case):
     if isinstance(query.get("wait"), int) and query["wait"] > 1:
         query["wait"] = 1
     after = query.get("after")
+    if isinstance(after, str) and after.isdigit():
+        after = int(after)
     if not isinstance(after, int):
         return
     newest = get_json(case.operation.schema.get_base_url(), "/api/v1/events?limit=1")

@@ -3,7 +3,7 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -25,8 +25,9 @@ pub struct DocumentParams {
     /// Which status updates each goal carries: `all` (newest first, when left out),
     /// `latest`, or `none`.
     updates: Option<UpdatesInDocument>,
-    /// The plan as it stood at the end of this day (UTC), rebuilt from its history
-    /// (`YYYY-MM-DD`, today or earlier): what the plan said before a revision.
+    /// The plan as it stood at the end of this day (UTC, `YYYY-MM-DD`), rebuilt from
+    /// its history: what the plan said before a revision. Today or a later day
+    /// gives the plan as it is now.
     as_of: Option<NaiveDate>,
 }
 
@@ -53,14 +54,6 @@ pub async fn get_plan_document(
     let conn = &mut *connection(&db).await?;
     let document = match params.as_of {
         None => document::export(conn, *plan_id, updates).await?,
-        Some(day) if day > Utc::now().date_naive() => {
-            return Err(ApiError::bad_parameter(
-                "as_of",
-                format!(
-                    "is {day}, after today; the history goes up to now (leave as_of out for the plan as it is)"
-                ),
-            ));
-        }
         Some(day) => rebuild::document_as_of(conn, *plan_id, day, updates).await?,
     };
     Ok(HttpResponse::Ok().json(document))
