@@ -16,7 +16,7 @@ use diesel::{Connection, RunQueryDsl};
 use serde_json::{Value, json};
 use strategy_tracker::db::SetupConnection;
 
-const ROUNDS: usize = 30;
+const ROUNDS: usize = 30; // progress_percent 0 to 59 below
 const GOALS: usize = 200;
 const TABLES: [&str; 6] = [
     "plans",
@@ -93,9 +93,12 @@ fn main() {
                 time(1, Method::PATCH, goal.clone(), Some(json!({"title": format!("Round {round} {on}")}))).await;
                 let update = json!({"status": "on_track", "progress_percent": round});
                 time(2, Method::POST, format!("{goal}/status-updates"), Some(update)).await;
-                // Every goal gets a new update: each row differs from the last round's.
-                let status = ["at_risk", "on_track"][(round * 2 + events) % 2];
-                let rows: Vec<Value> = goal_ids.iter().map(|id| json!({"goal_id": id, "status": status})).collect();
+                // Every goal gets a new update: each row differs from every earlier
+                // one (an update identical to one already recorded that day is skipped).
+                let progress = round * 2 + events;
+                let rows: Vec<Value> = goal_ids.iter()
+                    .map(|id| json!({"goal_id": id, "status": "on_track", "progress_percent": progress}))
+                    .collect();
                 time(3, Method::POST, format!("/api/v1/plans/{plan_id}/status-updates/import"), Some(Value::from(rows))).await;
             }
         }
