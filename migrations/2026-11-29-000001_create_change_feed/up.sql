@@ -44,58 +44,85 @@ LANGUAGE sql STABLE AS $$
     ORDER BY seq DESC LIMIT 1
 $$;
 
-CREATE FUNCTION record_event() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Records the events of one statement at once, from its transition tables (one
+-- trigger per table and kind of statement, below): set-based, so a bulk import
+-- pays for its events in a few statements, and the counter row is updated once
+-- per statement rather than once per row.
+CREATE FUNCTION record_events() RETURNS trigger LANGUAGE plpgsql AS $body$
 DECLARE
-    old_row jsonb := CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END;
-    new_row jsonb := CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END;
-    any_row jsonb := COALESCE(new_row, old_row);
-    diff jsonb;
-    next_seq bigint;
+    row_pairs text := CASE TG_OP
+        WHEN 'INSERT' THEN 'SELECT NULL::jsonb, to_jsonb(n) FROM new_rows n'
+        WHEN 'UPDATE' THEN 'SELECT to_jsonb(o), to_jsonb(n) FROM old_rows o JOIN new_rows n USING (id)'
+        ELSE 'SELECT to_jsonb(o), NULL::jsonb FROM old_rows o'
+    END;
 BEGIN
-    SELECT jsonb_object_agg(key, jsonb_build_object('old', old_row -> key, 'new', new_row -> key))
-    INTO diff
-    FROM jsonb_object_keys(any_row) AS key
-    WHERE (old_row -> key) IS DISTINCT FROM (new_row -> key);
-    IF diff IS NULL THEN
-        RETURN NULL;
-    END IF;
-    UPDATE event_counter SET last_seq = last_seq + 1 RETURNING last_seq INTO next_seq;
-    INSERT INTO events (seq, actor, resource_type, resource_id, plan_id, action, changes,
-                        revision_note)
-    VALUES (
-        next_seq,
+    EXECUTE format($sql$
+        WITH changed AS (
+            SELECT COALESCE(r.new_row, r.old_row) AS any_row,
+                   (SELECT jsonb_object_agg(key, jsonb_build_object('old', r.old_row -> key,
+                                                                    'new', r.new_row -> key))
+                    FROM jsonb_object_keys(COALESCE(r.new_row, r.old_row)) AS key
+                    WHERE (r.old_row -> key) IS DISTINCT FROM (r.new_row -> key)) AS diff
+            FROM (%s) AS r(old_row, new_row)
+        ), numbered AS (
+            SELECT any_row, diff, row_number() OVER (ORDER BY any_row ->> 'id') AS n
+            FROM changed WHERE diff IS NOT NULL
+        ), counter AS (
+            UPDATE event_counter SET last_seq = last_seq + (SELECT count(*) FROM numbered)
+            WHERE EXISTS (SELECT FROM numbered)
+            RETURNING last_seq - (SELECT count(*) FROM numbered) AS base
+        )
+        INSERT INTO events (seq, actor, resource_type, resource_id, plan_id, action, changes,
+                            revision_note)
+        SELECT counter.base + numbered.n, $1, $2, (any_row ->> 'id')::uuid,
+               CASE $2
+                   WHEN 'plan' THEN (any_row ->> 'id')::uuid
+                   WHEN 'area' THEN (any_row ->> 'plan_id')::uuid
+                   WHEN 'goal' THEN (any_row ->> 'plan_id')::uuid
+                   WHEN 'measurement'
+                       THEN event_plan_of('status_update', (any_row ->> 'status_update_id')::uuid)
+                   ELSE event_plan_of('goal', (any_row ->> 'goal_id')::uuid)
+               END,
+               $3, diff, $4
+        FROM numbered, counter
+        $sql$, row_pairs)
+    USING
         COALESCE(NULLIF(current_setting('strategy_tracker.actor', true), ''), 'anonymous'),
         TG_ARGV[0],
-        (any_row ->> 'id')::uuid,
-        CASE TG_ARGV[0]
-            WHEN 'plan' THEN (any_row ->> 'id')::uuid
-            WHEN 'area' THEN (any_row ->> 'plan_id')::uuid
-            WHEN 'goal' THEN (any_row ->> 'plan_id')::uuid
-            WHEN 'measurement' THEN event_plan_of('status_update', (any_row ->> 'status_update_id')::uuid)
-            ELSE event_plan_of('goal', (any_row ->> 'goal_id')::uuid)
-        END,
         CASE TG_OP WHEN 'INSERT' THEN 'created' WHEN 'UPDATE' THEN 'updated' ELSE 'deleted' END,
-        diff,
-        NULLIF(current_setting('strategy_tracker.revision_note', true), '')
-    );
+        NULLIF(current_setting('strategy_tracker.revision_note', true), '');
     -- Wakes long polls of the feed; one notification per transaction, at commit.
     PERFORM pg_notify('strategy_tracker_events', '');
     RETURN NULL;
 END
-$$;
+$body$;
 
-CREATE TRIGGER plans_record_event AFTER INSERT OR UPDATE OR DELETE ON plans
-    FOR EACH ROW EXECUTE FUNCTION record_event('plan');
-CREATE TRIGGER areas_record_event AFTER INSERT OR UPDATE OR DELETE ON areas
-    FOR EACH ROW EXECUTE FUNCTION record_event('area');
-CREATE TRIGGER goals_record_event AFTER INSERT OR UPDATE OR DELETE ON goals
-    FOR EACH ROW EXECUTE FUNCTION record_event('goal');
-CREATE TRIGGER status_updates_record_event AFTER INSERT OR UPDATE OR DELETE ON status_updates
-    FOR EACH ROW EXECUTE FUNCTION record_event('status_update');
-CREATE TRIGGER measures_record_event AFTER INSERT OR UPDATE OR DELETE ON measures
-    FOR EACH ROW EXECUTE FUNCTION record_event('measure');
-CREATE TRIGGER measurements_record_event AFTER INSERT OR UPDATE OR DELETE ON measurements
-    FOR EACH ROW EXECUTE FUNCTION record_event('measurement');
+-- A trigger may only name the transition tables of one kind of statement: three
+-- per table, named <table>_record_{created,updated,deleted}.
+DO $$
+DECLARE
+    watched record;
+BEGIN
+    FOR watched IN
+        SELECT * FROM (VALUES ('plans', 'plan'), ('areas', 'area'), ('goals', 'goal'),
+                              ('status_updates', 'status_update'), ('measures', 'measure'),
+                              ('measurements', 'measurement')) AS t(name, kind)
+    LOOP
+        EXECUTE format('CREATE TRIGGER %1$s_record_created AFTER INSERT ON %1$s '
+                       'REFERENCING NEW TABLE AS new_rows '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION record_events(%2$L)',
+                       watched.name, watched.kind);
+        EXECUTE format('CREATE TRIGGER %1$s_record_updated AFTER UPDATE ON %1$s '
+                       'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION record_events(%2$L)',
+                       watched.name, watched.kind);
+        EXECUTE format('CREATE TRIGGER %1$s_record_deleted AFTER DELETE ON %1$s '
+                       'REFERENCING OLD TABLE AS old_rows '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION record_events(%2$L)',
+                       watched.name, watched.kind);
+    END LOOP;
+END
+$$;
 
 -- What was recorded before the feed existed starts its history now, as created
 -- by "migration": parents before children.
