@@ -55,15 +55,25 @@ DECLARE
         WHEN 'UPDATE' THEN 'SELECT to_jsonb(o), to_jsonb(n) FROM old_rows o JOIN new_rows n USING (id)'
         ELSE 'SELECT to_jsonb(o), NULL::jsonb FROM old_rows o'
     END;
+    plan_of text := CASE TG_ARGV[0]
+        WHEN 'plan' THEN '(any_row ->> ''id'')::uuid'
+        WHEN 'area' THEN '(any_row ->> ''plan_id'')::uuid'
+        WHEN 'goal' THEN '(any_row ->> ''plan_id'')::uuid'
+        WHEN 'measurement'
+            THEN 'event_plan_of(''status_update'', (any_row ->> ''status_update_id'')::uuid)'
+        ELSE 'event_plan_of(''goal'', (any_row ->> ''goal_id'')::uuid)'
+    END;
 BEGIN
     EXECUTE format($sql$
-        WITH changed AS (
+        -- Materialized: each row becomes JSON once, not once per column compared.
+        WITH pairs (old_row, new_row) AS MATERIALIZED (%s),
+        changed AS (
             SELECT COALESCE(r.new_row, r.old_row) AS any_row,
                    (SELECT jsonb_object_agg(key, jsonb_build_object('old', r.old_row -> key,
                                                                     'new', r.new_row -> key))
                     FROM jsonb_object_keys(COALESCE(r.new_row, r.old_row)) AS key
                     WHERE (r.old_row -> key) IS DISTINCT FROM (r.new_row -> key)) AS diff
-            FROM (%s) AS r(old_row, new_row)
+            FROM pairs AS r
         ), numbered AS (
             SELECT any_row, diff, row_number() OVER (ORDER BY any_row ->> 'id') AS n
             FROM changed WHERE diff IS NOT NULL
@@ -75,17 +85,10 @@ BEGIN
         INSERT INTO events (seq, actor, resource_type, resource_id, plan_id, action, changes,
                             revision_note)
         SELECT counter.base + numbered.n, $1, $2, (any_row ->> 'id')::uuid,
-               CASE $2
-                   WHEN 'plan' THEN (any_row ->> 'id')::uuid
-                   WHEN 'area' THEN (any_row ->> 'plan_id')::uuid
-                   WHEN 'goal' THEN (any_row ->> 'plan_id')::uuid
-                   WHEN 'measurement'
-                       THEN event_plan_of('status_update', (any_row ->> 'status_update_id')::uuid)
-                   ELSE event_plan_of('goal', (any_row ->> 'goal_id')::uuid)
-               END,
+               %s,
                $3, diff, $4
         FROM numbered, counter
-        $sql$, row_pairs)
+        $sql$, row_pairs, plan_of)
     USING
         COALESCE(NULLIF(current_setting('strategy_tracker.actor', true), ''), 'anonymous'),
         TG_ARGV[0],
