@@ -63,7 +63,16 @@ DECLARE
             THEN 'event_plan_of(''status_update'', (any_row ->> ''status_update_id'')::uuid)'
         ELSE 'event_plan_of(''goal'', (any_row ->> ''goal_id'')::uuid)'
     END;
+    touched boolean;
 BEGIN
+    -- Statement triggers fire for statements that touch no row (a renumbering
+    -- with nothing to renumber): those end here, before the costlier query.
+    EXECUTE format('SELECT EXISTS (SELECT FROM %I)',
+                   CASE TG_OP WHEN 'DELETE' THEN 'old_rows' ELSE 'new_rows' END)
+        INTO touched;
+    IF NOT touched THEN
+        RETURN NULL;
+    END IF;
     EXECUTE format($sql$
         -- Materialized: each row becomes JSON once, not once per column compared.
         WITH pairs (old_row, new_row) AS MATERIALIZED (%s),
