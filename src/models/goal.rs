@@ -1,11 +1,16 @@
 //! Goals and sub-goals: a tree under each strategic area, numbered "1", "1.1", ...
 
-use std::collections::HashMap;
+mod status;
+mod tree;
+
+pub use status::{refresh_plan_statuses, refresh_status};
+use tree::check_parent;
+pub use tree::{Place, renumber};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{
     AsChangeset, BoolExpressionMethods, ExpressionMethods, Insertable, OptionalExtension, QueryDsl,
-    Queryable, QueryableByName, Selectable, SelectableHelper,
+    Queryable, Selectable, SelectableHelper,
 };
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
@@ -13,12 +18,11 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::measure::{Measure, MeasureRow};
 use super::positions::Siblings;
-use super::{Conn, GoalStatus, area, measurement, plan};
+use super::{Conn, GoalStatus, area, plan};
 use crate::error::ApiError;
 use crate::pagination::{Page, PageRequest};
-use crate::schema::{goals, measures, status_updates};
+use crate::schema::{goals, status_updates};
 use crate::validation::{self, FieldReader, LONG_TEXT, Rule, SHORT_TEXT};
 
 /// Longest goal title, in characters: plans state goals as whole sentences.
@@ -456,250 +460,6 @@ pub async fn delete(conn: &mut Conn, id: Uuid, cascade: bool) -> Result<(), ApiE
         Ok(())
     })
     .await
-}
-
-/// Where a goal sits: the code it shows and its plan order, as [`renumber`]
-/// derives them from positions and custom codes.
-pub struct Place {
-    /// `None` for the top of an area, whose goals are numbered "1", "2", ...
-    code: Option<String>,
-    sort_key: Vec<i32>,
-}
-
-impl Place {
-    /// The place of the goals of the area at this position.
-    pub fn top_of_area(area_position: i32) -> Self {
-        Self {
-            code: None,
-            sort_key: vec![area_position],
-        }
-    }
-
-    /// The place of a goal with this code and sort key.
-    pub fn of(code: String, sort_key: Vec<i32>) -> Self {
-        Self {
-            code: Some(code),
-            sort_key,
-        }
-    }
-
-    /// The place of the goal at `position` under this one, showing `custom` if set.
-    pub fn child(&self, position: i32, custom: Option<&str>) -> (String, Vec<i32>) {
-        let code = match (custom, &self.code) {
-            (Some(custom), _) => custom.to_owned(),
-            (None, Some(parent)) => format!("{parent}.{position}"),
-            (None, None) => position.to_string(),
-        };
-        let mut sort_key = self.sort_key.clone();
-        sort_key.push(position);
-        (code, sort_key)
-    }
-}
-
-/// A new parent must be a goal of the same area, not the goal itself or one of its
-/// sub-goals (which would make a cycle), and not so deep that the goal or its
-/// sub-goals would pass [`MAX_LEVELS`]. The parent's place, if there is one.
-async fn check_parent(
-    conn: &mut Conn,
-    area_id: Uuid,
-    goal_id: Option<Uuid>,
-    parent: Option<Uuid>,
-) -> Result<Option<Place>, ApiError> {
-    let Some(parent) = parent else {
-        return Ok(None);
-    };
-    let parent_row: Option<(Uuid, String, Vec<i32>)> = goals::table
-        .find(parent)
-        .select((goals::area_id, goals::code, goals::sort_key))
-        .first(conn)
-        .await
-        .optional()?;
-    let Some((parent_area, parent_code, parent_key)) = parent_row else {
-        return Err(ApiError::unknown_reference(
-            "parent_goal_id",
-            format!("no goal has the id {parent}"),
-        ));
-    };
-    if parent_area != area_id {
-        return Err(ApiError::invalid(
-            "parent_goal_id",
-            "is a goal of another strategic area; a sub-goal must be in its parent's area",
-        ));
-    }
-    let below = match goal_id {
-        Some(goal_id) => descendants(conn, goal_id).await?,
-        None => Vec::new(),
-    };
-    if below.iter().any(|d| d.id == parent) {
-        return Err(ApiError::invalid(
-            "parent_goal_id",
-            "is a sub-goal of this goal; a goal cannot be moved under its own sub-goal",
-        ));
-    }
-    // The sort key holds the area's position, then one position per level.
-    let level = parent_key.len();
-    let deepest = level + below.iter().map(|d| d.depth as usize).max().unwrap_or(0);
-    if deepest > MAX_LEVELS {
-        return Err(ApiError::invalid(
-            "parent_goal_id",
-            format!(
-                "would nest goals {deepest} levels deep; a plan nests at most {MAX_LEVELS} (as in 1.2.3.4.5.6.7.8)"
-            ),
-        ));
-    }
-    Ok(Some(Place::of(parent_code, parent_key)))
-}
-
-/// The goal's sub-goals at every level, with how many levels below it they are.
-async fn descendants(conn: &mut Conn, goal_id: Uuid) -> Result<Vec<Descendant>, ApiError> {
-    let below = diesel::sql_query(
-        "WITH RECURSIVE below(id, depth) AS ( \
-             SELECT id, 1 FROM goals WHERE parent_goal_id = $1 \
-             UNION ALL \
-             SELECT g.id, below.depth + 1 FROM goals g JOIN below ON g.parent_goal_id = below.id) \
-         SELECT id, depth FROM below",
-    )
-    .bind::<diesel::sql_types::Uuid, _>(goal_id)
-    .load(conn)
-    .await?;
-    Ok(below)
-}
-
-#[derive(QueryableByName)]
-struct Descendant {
-    #[diesel(sql_type = diesel::sql_types::Uuid)]
-    id: Uuid,
-    #[diesel(sql_type = diesel::sql_types::Integer)]
-    depth: i32,
-}
-
-/// Recomputes every goal's derived code and plan order in the plan after a change
-/// of structure (a goal or area added, moved or removed, or a custom code changed).
-/// Touches only the rows whose values change.
-///
-/// Two goals of an area must not end up with one code (a custom one equal to
-/// another, or to one derived from positions): the change then conflicts with the
-/// goals as they are (409), and the caller's transaction rolls back.
-pub async fn renumber(conn: &mut Conn, plan_id: Uuid) -> Result<(), ApiError> {
-    diesel::sql_query(
-        "WITH RECURSIVE tree(id, code, sort_key) AS ( \
-             SELECT g.id, COALESCE(g.custom_code, g.position::text), ARRAY[a.position, g.position] \
-             FROM goals g JOIN areas a ON a.id = g.area_id \
-             WHERE g.plan_id = $1 AND g.parent_goal_id IS NULL \
-             UNION ALL \
-             SELECT g.id, COALESCE(g.custom_code, tree.code || '.' || g.position), \
-                    tree.sort_key || g.position \
-             FROM goals g JOIN tree ON g.parent_goal_id = tree.id) \
-         UPDATE goals SET code = tree.code, sort_key = tree.sort_key, updated_at = now() \
-         FROM tree \
-         WHERE goals.id = tree.id \
-           AND (goals.code, goals.sort_key) IS DISTINCT FROM (tree.code, tree.sort_key)",
-    )
-    .bind::<diesel::sql_types::Uuid, _>(plan_id)
-    .execute(conn)
-    .await?;
-    let shared_code: Option<String> = goals::table
-        .filter(goals::plan_id.eq(plan_id))
-        .group_by((goals::area_id, goals::code))
-        .having(diesel::dsl::count_star().gt(1))
-        .select(goals::code)
-        .first(conn)
-        .await
-        .optional()?;
-    match shared_code {
-        None => Ok(()),
-        Some(code) => Err(ApiError::Conflict(format!(
-            "after this change two goals of one area would both have the code \"{code}\"; choose another code, or clear the custom one that repeats it (PATCH the goal with \"code\": null)"
-        ))),
-    }
-}
-
-/// Sets the goal's status and progress to those of its latest status update (by
-/// `as_of`, then `created_at`), or `not_started` without one. When that update gives
-/// no progress, the goal takes it from its measures (see [`progress_of_measures`]).
-/// Callers hold the goal's lock, so concurrent updates of one goal are applied one
-/// after the other.
-pub async fn refresh_status(conn: &mut Conn, goal_id: Uuid) -> Result<(), ApiError> {
-    refresh_statuses(conn, StatusScope::Goal, goal_id).await
-}
-
-/// [`refresh_status`] for every goal of a plan at once, as after an import.
-pub async fn refresh_plan_statuses(conn: &mut Conn, plan_id: Uuid) -> Result<(), ApiError> {
-    refresh_statuses(conn, StatusScope::Plan, plan_id).await
-}
-
-#[derive(Clone, Copy)]
-enum StatusScope {
-    Goal,
-    Plan,
-}
-
-async fn refresh_statuses(conn: &mut Conn, scope: StatusScope, id: Uuid) -> Result<(), ApiError> {
-    let (goal_ids, progress): (Vec<Uuid>, Vec<i16>) = progress_of_measures(conn, scope, id)
-        .await?
-        .into_iter()
-        .unzip();
-    let column = match scope {
-        StatusScope::Goal => "id",
-        StatusScope::Plan => "plan_id",
-    };
-    diesel::sql_query(format!(
-        "UPDATE goals SET status = COALESCE(latest.status, 'not_started'), \
-                          progress_percent = COALESCE(latest.progress_percent, measured.progress), \
-                          updated_at = now() \
-         FROM goals target \
-         LEFT JOIN LATERAL ( \
-             SELECT status, progress_percent FROM status_updates \
-             WHERE goal_id = target.id \
-             ORDER BY as_of DESC, created_at DESC, id DESC LIMIT 1) latest ON true \
-         LEFT JOIN unnest($2::uuid[], $3::smallint[]) AS measured(goal_id, progress) \
-             ON measured.goal_id = target.id \
-         WHERE goals.id = target.id AND target.{column} = $1 \
-           AND (goals.status, goals.progress_percent) \
-               IS DISTINCT FROM (COALESCE(latest.status, 'not_started'), \
-                                 COALESCE(latest.progress_percent, measured.progress))"
-    ))
-    .bind::<diesel::sql_types::Uuid, _>(id)
-    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(goal_ids)
-    .bind::<diesel::sql_types::Array<diesel::sql_types::SmallInt>, _>(progress)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// The progress the goals in `scope` take from their measures when their latest
-/// update gives none: the mean `percent_of_target` of the goal's measures that have
-/// a value, as of today (UTC), rounded to a whole percent. Goals without such a
-/// measure are left out. Two queries whatever the number of goals.
-async fn progress_of_measures(
-    conn: &mut Conn,
-    scope: StatusScope,
-    id: Uuid,
-) -> Result<Vec<(Uuid, i16)>, ApiError> {
-    let of_scope = measures::table.inner_join(goals::table).into_boxed();
-    let of_scope = match scope {
-        StatusScope::Goal => of_scope.filter(goals::id.eq(id)),
-        StatusScope::Plan => of_scope.filter(goals::plan_id.eq(id)),
-    };
-    let rows: Vec<MeasureRow> = of_scope.select(MeasureRow::as_select()).load(conn).await?;
-    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
-    let points = measurement::points_of(conn, &ids).await?;
-    let today = Utc::now().date_naive();
-    let mut percents: HashMap<Uuid, Vec<f64>> = HashMap::new();
-    for row in rows {
-        let goal_id = row.goal_id;
-        let points = points.get(&row.id).map_or(&[][..], Vec::as_slice);
-        if let Some(percent) = Measure::new(row, points, today).percent_of_target {
-            percents.entry(goal_id).or_default().push(percent);
-        }
-    }
-    Ok(percents
-        .into_iter()
-        .map(|(goal_id, percents)| {
-            let mean = percents.iter().sum::<f64>() / percents.len() as f64;
-            (goal_id, mean.round() as i16)
-        })
-        .collect())
 }
 
 /// Locks the goal's row until the transaction ends (see [`refresh_status`]).
