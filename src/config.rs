@@ -113,6 +113,16 @@ pub struct Config {
     #[arg(long, env = "REQUIRE_IF_MATCH", global = true)]
     pub require_if_match: bool,
 
+    /// Origins whose browser pages may call the API (CORS), comma-separated, such as
+    /// `https://members.example.org`; none when not set.
+    #[arg(
+        long,
+        env = "CORS_ALLOWED_ORIGINS",
+        global = true,
+        value_delimiter = ','
+    )]
+    pub cors_allowed_origins: Vec<String>,
+
     /// HTTP worker threads; one per CPU core when not set.
     #[arg(long, env = "WORKERS", global = true)]
     pub workers: Option<usize>,

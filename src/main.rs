@@ -38,8 +38,12 @@ fn serve(config: &Config) -> Result<(), db::SetupError> {
         .map_err(|error| format!("cannot prepare the database: {error}"))?;
     let listener = TcpListener::bind(&config.listen_addr)
         .map_err(|error| format!("cannot listen on {}: {error}", config.listen_addr))?;
-    log::info!("serving on http://{}", listener.local_addr()?);
+    let address = listener.local_addr()?;
     let pool = db::pool(config);
-    actix_web::rt::System::new().block_on(async { startup::run(listener, config, pool)?.await })?;
+    actix_web::rt::System::new().block_on(async {
+        let server = startup::run(listener, config, pool)?;
+        log::info!("serving on http://{address}");
+        server.await
+    })?;
     Ok(())
 }

@@ -10,6 +10,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
+use crate::api::cors::{self, AllowedOrigins};
 use crate::api::events::FeedSignal;
 use crate::api::service::OpenApiJson;
 use crate::api::{self, conditional, extract, fallback, idempotency};
@@ -29,6 +30,10 @@ pub fn run(listener: TcpListener, config: &Config, pool: Pool) -> std::io::Resul
         require_if_match: config.require_if_match,
     });
     let feed_signal = web::Data::new(FeedSignal::start(config.database_url.clone()));
+    let allowed_origins = web::Data::new(
+        AllowedOrigins::new(&config.cors_allowed_origins)
+            .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, error))?,
+    );
     let mut server = HttpServer::new(move || {
         App::new()
             .into_utoipa_app()
@@ -47,10 +52,12 @@ pub fn run(listener: TcpListener, config: &Config, pool: Pool) -> std::io::Resul
             .app_data(extract::path_config())
             .app_data(write_policy.clone())
             .app_data(feed_signal.clone())
+            .app_data(allowed_origins.clone())
             // Inside compression: tags and recorded responses are of the plain bytes.
             .wrap(from_fn(idempotency::once_per_key))
             .wrap(from_fn(conditional::entity_tags))
             .wrap(Compress::default())
+            .wrap(from_fn(cors::cross_origin))
             .wrap(from_fn(request_log))
     });
     if let Some(workers) = config.workers {

@@ -3,6 +3,7 @@
 
 pub mod areas;
 pub mod conditional;
+pub mod cors;
 pub mod documents;
 pub mod events;
 pub mod extract;

@@ -127,6 +127,7 @@ pub fn test_config(database_url: String) -> Config {
         database_timeout_seconds: 2,
         body_limit_bytes: 64 * 1024,
         require_if_match: false,
+        cors_allowed_origins: Vec::new(),
         workers: Some(1),
     }
 }
