@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::db::{self, SetupError};
 use crate::error::ApiError;
 use crate::models::document::{self, UpdatesInDocument};
+use crate::models::event;
 use crate::models::import::{self, Source};
 use crate::models::sheet_import::{self, SheetSource};
 use crate::models::tracking_sheet::{self, SheetFilter};
@@ -97,7 +98,8 @@ fn with_database<T: Serialize>(
 }
 
 /// Runs `work` on one connection to the (migrated) database; a problem becomes the
-/// problem document the API would send.
+/// problem document the API would send. Changes are recorded in the change feed as
+/// made from the command line, by the user running it.
 fn on_database<T>(
     config: &Config,
     work: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, ApiError>,
@@ -105,7 +107,15 @@ fn on_database<T>(
     db::prepare(&config.database_url)?;
     let result = actix_web::rt::System::new().block_on(async {
         let mut conn = AsyncPgConnection::establish(&config.database_url).await?;
-        Ok::<_, SetupError>(work(&mut conn).await)
+        let actor = std::env::var("USER").map_or_else(
+            |_| "command line".to_owned(),
+            |user| format!("command line ({user})"),
+        );
+        let attributed = event::attribute_changes(&mut conn, &actor, None).await;
+        Ok::<_, SetupError>(match attributed {
+            Ok(()) => work(&mut conn).await,
+            Err(error) => Err(error),
+        })
     })?;
     result.map_err(
         |error| match serde_json::to_string_pretty(&error.problem()) {

@@ -444,3 +444,33 @@ async fn a_bad_actor_or_revision_note_is_refused_and_changes_nothing() {
     let long_enough = send_as(&app, &"a".repeat(200), Method::PATCH, &path, rename).await;
     assert_eq!(long_enough.expect(200)["title"], "Renamed");
 }
+
+#[actix_web::test]
+async fn changes_made_from_the_command_line_say_so() {
+    let app = TestApp::spawn().await;
+    let outline = std::env::temp_dir().join(format!("outline-{}.txt", app.database.name));
+    std::fs::write(
+        &outline,
+        "Core Strategic Plan 2022-2025\n\nStrategic Area 1: Advocacy\n\n1. Speak up\n",
+    )
+    .expect("a temporary file");
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_strategy-tracker"))
+        .arg("import")
+        .arg(&outline)
+        .env("DATABASE_URL", app.database.url())
+        .env("USER", "board-clerk")
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("the command runs");
+    std::fs::remove_file(&outline).ok();
+
+    assert!(output.status.success(), "{output:?}");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("a JSON report");
+    let plan_id = report["plan_id"].as_str().expect("a plan id");
+    let history = app
+        .get(&format!("/api/v1/plans/{plan_id}/history"))
+        .await
+        .expect(200);
+    assert_eq!(items(&history)[0]["actor"], "command line (board-clerk)");
+}
