@@ -11,7 +11,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use actix_web::http::Method;
-use common::{TestDatabase, client, send, start, test_config};
+use common::{client, import_plan, send, start_for_bench};
 use serde_json::{Value, json};
 
 const ROUNDS: usize = 60;
@@ -48,27 +48,9 @@ async fn measure(http: &awc::Client, address: &str, path: &str) -> (Duration, Du
 
 fn main() {
     actix_web::rt::System::new().block_on(async {
-        let database = TestDatabase::new();
-        let mut config = test_config(database.url());
-        config.body_limit_bytes = 16 * 1024 * 1024;
-        config.workers = Some(2);
-        let (address, _server) = start(&config);
+        let (_database, address, _server) = start_for_bench(16 * 1024 * 1024);
         let http = client();
-        let body = large_plan().to_string().into_bytes();
-        let imported = send(
-            &http,
-            &address,
-            Method::POST,
-            "/api/v1/plans/import",
-            Some("application/json"),
-            body,
-        )
-        .await;
-        assert_eq!(imported.status, 201, "{}", imported.text());
-        let plan_id = imported.json()["plan_id"]
-            .as_str()
-            .expect("a plan id")
-            .to_owned();
+        let plan_id = import_plan(&http, &address, &large_plan()).await;
         let document = format!("/api/v1/plans/{plan_id}/document");
         let size = send(&http, &address, Method::GET, &document, None, Vec::new())
             .await

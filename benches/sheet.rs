@@ -11,7 +11,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use actix_web::http::Method;
-use common::{TestDatabase, client, send, start, test_config};
+use common::{client, import_plan, send, start_for_bench};
 use serde_json::{Value, json};
 
 const ROUNDS: usize = 20;
@@ -38,29 +38,11 @@ fn millis(duration: Duration) -> f64 {
 
 fn main() {
     actix_web::rt::System::new().block_on(async {
-        let database = TestDatabase::new();
-        let mut config = test_config(database.url());
-        config.body_limit_bytes = 32 * 1024 * 1024;
-        config.workers = Some(2);
-        let (address, _server) = start(&config);
+        let (_database, address, _server) = start_for_bench(32 * 1024 * 1024);
         let http = client();
         let get =
             async |path: &str| send(&http, &address, Method::GET, path, None, Vec::new()).await;
-        let body = large_plan().to_string().into_bytes();
-        let imported = send(
-            &http,
-            &address,
-            Method::POST,
-            "/api/v1/plans/import",
-            Some("application/json"),
-            body,
-        )
-        .await;
-        assert_eq!(imported.status, 201, "{}", imported.text());
-        let plan_id = imported.json()["plan_id"]
-            .as_str()
-            .expect("a plan id")
-            .to_owned();
+        let plan_id = import_plan(&http, &address, &large_plan()).await;
         let sheet = format!("/api/v1/plans/{plan_id}/tracking-sheet");
         let rows: Vec<Value> = get(&sheet).await.json()["rows"]
             .as_array()

@@ -11,7 +11,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use actix_web::http::Method;
-use common::{TestDatabase, client, send, start, test_config};
+use common::{client, import_plan, send, start_for_bench};
 use diesel::{Connection, RunQueryDsl};
 use serde_json::{Value, json};
 use strategy_tracker::db::SetupConnection;
@@ -50,11 +50,7 @@ fn median(mut times: Vec<Duration>) -> f64 {
 
 fn main() {
     actix_web::rt::System::new().block_on(async {
-        let database = TestDatabase::new();
-        let mut config = test_config(database.url());
-        config.workers = Some(2);
-        config.body_limit_bytes = 8 * 1024 * 1024;
-        let (address, _server) = start(&config);
+        let (database, address, _server) = start_for_bench(8 * 1024 * 1024);
         let http = client();
         let call = async |method: Method, path: &str, body: Option<Value>| {
             let (content_type, bytes) = match body {
@@ -68,10 +64,7 @@ fn main() {
         let goals: Vec<Value> = (0..GOALS).map(|n| json!({"title": format!("Goal {n}")})).collect();
         let plan = json!({"title": "Bench plan", "period_start": "2024-01-01", "period_end": "2027-12-31",
                           "areas": [{"title": "Area", "goals": goals}]});
-        let plan_id = call(Method::POST, "/api/v1/plans/import", Some(plan)).await.json()["plan_id"]
-            .as_str()
-            .expect("a plan id")
-            .to_owned();
+        let plan_id = import_plan(&http, &address, &plan).await;
         let sheet = call(Method::GET, &format!("/api/v1/plans/{plan_id}/tracking-sheet"), None).await.json();
         let goal_ids: Vec<String> = sheet["rows"].as_array().expect("rows").iter()
             .map(|row| row["goal_id"].as_str().expect("an id").to_owned())

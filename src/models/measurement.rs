@@ -4,15 +4,16 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::{BoolExpressionMethods, ExpressionMethods, QueryDsl};
+use diesel::{ExpressionMethods, QueryDsl};
 use diesel_async::RunQueryDsl;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::Conn;
 use super::measure;
+use super::status_update::NewestFirstKey;
 use crate::error::{ApiError, FieldError};
 use crate::pagination::{Page, PageRequest};
 use crate::schema::{measurements, measures, status_updates};
@@ -194,10 +195,6 @@ pub struct Point {
     pub value: f64,
 }
 
-/// The position of a measurement in a history: newest first, as status updates list.
-#[derive(Serialize, Deserialize)]
-struct HistoryKey(NaiveDate, DateTime<Utc>, Uuid);
-
 /// The measure's measurements, newest first (by the `as_of` of their status update,
 /// then by when it was recorded).
 pub async fn history(
@@ -216,18 +213,8 @@ pub async fn history(
             measurements::value,
         ))
         .into_boxed();
-    if let Some(HistoryKey(as_of, created_at, id)) = page.after()? {
-        query = query.filter(
-            status_updates::as_of
-                .lt(as_of)
-                .or(status_updates::as_of.eq(as_of).and(
-                    status_updates::created_at
-                        .lt(created_at)
-                        .or(status_updates::created_at
-                            .eq(created_at)
-                            .and(status_updates::id.lt(id))),
-                )),
-        );
+    if let Some(key) = page.after::<NewestFirstKey>()? {
+        query = query.filter(key.older());
     }
     let rows: Vec<(Uuid, NaiveDate, DateTime<Utc>, f64)> = query
         .order_by((
@@ -239,7 +226,7 @@ pub async fn history(
         .load(conn)
         .await?;
     let page = page.page(rows, |(id, as_of, created_at, _)| {
-        HistoryKey(*as_of, *created_at, *id)
+        NewestFirstKey::new(*as_of, *created_at, *id)
     });
     Ok(Page {
         items: page

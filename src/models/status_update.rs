@@ -2,9 +2,13 @@
 //! Every write here also refreshes the goal's derived status in the same transaction.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use diesel::dsl::sql;
+use diesel::expression::BoxableExpression;
+use diesel::pg::Pg;
+use diesel::sql_types::{Bool, Date, Timestamptz};
 use diesel::{
-    AsChangeset, BoolExpressionMethods, ExpressionMethods, Insertable, OptionalExtension, QueryDsl,
-    Queryable, Selectable, SelectableHelper,
+    AsChangeset, ExpressionMethods, Insertable, OptionalExtension, QueryDsl, Queryable, Selectable,
+    SelectableHelper,
 };
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
@@ -218,9 +222,31 @@ pub struct StatusUpdateFilter {
     pub updated_since: Option<DateTime<Utc>>,
 }
 
-/// The position of an update in the list: newest first.
+/// The position of a status update in newest-first order (by `as_of`, then by when
+/// it was recorded): for its list, and for the lists of what updates record.
 #[derive(Serialize, Deserialize)]
-struct UpdateKey(NaiveDate, DateTime<Utc>, Uuid);
+pub struct NewestFirstKey(NaiveDate, DateTime<Utc>, Uuid);
+
+impl NewestFirstKey {
+    pub fn new(as_of: NaiveDate, created_at: DateTime<Utc>, id: Uuid) -> Self {
+        Self(as_of, created_at, id)
+    }
+
+    /// The status updates that come after this one: a row comparison, which
+    /// PostgreSQL walks along its newest-first index.
+    pub fn older<QS>(&self) -> Box<dyn BoxableExpression<QS, Pg, SqlType = Bool>> {
+        let Self(as_of, created_at, id) = *self;
+        Box::new(
+            sql::<Bool>("(status_updates.as_of, status_updates.created_at, status_updates.id) < (")
+                .bind::<Date, _>(as_of)
+                .sql(", ")
+                .bind::<Timestamptz, _>(created_at)
+                .sql(", ")
+                .bind::<diesel::sql_types::Uuid, _>(id)
+                .sql(")"),
+        )
+    }
+}
 
 /// Lists the goal's status updates, newest first (by `as_of`, then `created_at`).
 pub async fn list(
@@ -243,18 +269,8 @@ pub async fn list(
     if let Some(to) = filter.as_of_to {
         query = query.filter(status_updates::as_of.le(to));
     }
-    if let Some(UpdateKey(as_of, created_at, id)) = page.after()? {
-        query = query.filter(
-            status_updates::as_of
-                .lt(as_of)
-                .or(status_updates::as_of.eq(as_of).and(
-                    status_updates::created_at
-                        .lt(created_at)
-                        .or(status_updates::created_at
-                            .eq(created_at)
-                            .and(status_updates::id.lt(id))),
-                )),
-        );
+    if let Some(key) = page.after::<NewestFirstKey>()? {
+        query = query.filter(key.older());
     }
     let rows = query
         .order_by((
@@ -266,7 +282,7 @@ pub async fn list(
         .load(conn)
         .await?;
     let page = page.page(rows, |update| {
-        UpdateKey(update.as_of, update.created_at, update.id)
+        NewestFirstKey::new(update.as_of, update.created_at, update.id)
     });
     Ok(Page {
         items: with_measurements(conn, page.items).await?,

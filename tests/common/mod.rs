@@ -288,6 +288,38 @@ impl Drop for TestApp {
     }
 }
 
+/// For benchmarks: the service with two workers and this body limit, on a fresh
+/// database; the database (dropped with it), the base URL and the server's handle.
+pub fn start_for_bench(body_limit: usize) -> (TestDatabase, String, ServerHandle) {
+    let database = TestDatabase::new();
+    let mut config = test_config(database.url());
+    config.body_limit_bytes = body_limit;
+    config.workers = Some(2);
+    let (address, server) = start(&config);
+    (database, address, server)
+}
+
+/// Imports a plan document through the API of the service at `address`; the new
+/// plan's id.
+pub async fn import_plan(client: &awc::Client, address: &str, document: &Value) -> String {
+    let body = document.to_string().into_bytes();
+    let path = "/api/v1/plans/import";
+    let reply = send(
+        client,
+        address,
+        Method::POST,
+        path,
+        Some("application/json"),
+        body,
+    )
+    .await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    reply.json()["plan_id"]
+        .as_str()
+        .expect("a plan id")
+        .to_owned()
+}
+
 /// Starts the service with `config`; returns its base URL and handle.
 pub fn start(config: &Config) -> (String, ServerHandle) {
     let listener = TcpListener::bind(&config.listen_addr).expect("a free port on loopback");
