@@ -3,8 +3,11 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgAction, Args, Parser, Subcommand};
 use uuid::Uuid;
+
+use crate::models::TextEnum;
+use crate::models::api_token::{MAX_LIFETIME_DAYS, Scope};
 
 /// strategy-tracker: the system of record for an association's strategic plan and
 /// the progress staff record on it.
@@ -52,6 +55,52 @@ pub enum Command {
     /// Status updates of a plan's goals.
     #[command(subcommand)]
     Updates(UpdatesCommand),
+    /// API tokens: how the first admin token is made on a fresh install.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+}
+
+/// What to do with API tokens.
+#[derive(Debug, Clone, Subcommand)]
+pub enum TokensCommand {
+    /// Create a token and print it: it is shown only this once.
+    Create {
+        /// Who or what will use it, such as "member portal"; recorded as the actor of
+        /// every change made with it.
+        #[arg(long)]
+        name: String,
+        /// What it may do: read (everything, drafts included), write (create, change,
+        /// delete, import; includes read), admin (manage tokens). Repeat the flag or
+        /// separate with commas: --scope read,write.
+        #[arg(long = "scope", required = true, value_delimiter = ',', value_parser = parse_scope)]
+        scopes: Vec<Scope>,
+        /// How long it works, in days, such as 90d; until revoked when left out.
+        #[arg(long, value_parser = parse_days)]
+        expires_in: Option<i64>,
+    },
+    /// List every token, revoked ones included (never the tokens themselves).
+    List,
+    /// Revoke a token, by id or by the name of a token in use; it stops working at once.
+    Revoke {
+        /// The token's id, or its name.
+        token: String,
+    },
+}
+
+fn parse_scope(text: &str) -> Result<Scope, String> {
+    Scope::parse(text.trim()).ok_or_else(|| format!("must be one of {}", Scope::VALUES.join(", ")))
+}
+
+/// `90d` (or `90`): a number of days, 1 to ten years.
+fn parse_days(text: &str) -> Result<i64, String> {
+    text.strip_suffix('d')
+        .unwrap_or(text)
+        .parse()
+        .ok()
+        .filter(|days| (1..=MAX_LIFETIME_DAYS).contains(days))
+        .ok_or_else(|| {
+            format!("must be a number of days from 1 to {MAX_LIFETIME_DAYS}, such as 90d")
+        })
 }
 
 /// What to do with status updates.
@@ -122,6 +171,31 @@ pub struct Config {
         value_delimiter = ','
     )]
     pub cors_allowed_origins: Vec<String>,
+
+    /// Whether plans that are not drafts may be read without a token. With `false`,
+    /// every read needs a token with the read scope.
+    #[arg(long, env = "PUBLIC_READING", global = true, default_value_t = true,
+          action = ArgAction::Set)]
+    pub public_reading: bool,
+
+    /// Requests a minute each token may make, in bursts of up to as many; 0 for no limit.
+    #[arg(
+        long,
+        env = "RATE_LIMIT_PER_TOKEN",
+        global = true,
+        default_value_t = 1200
+    )]
+    pub rate_limit_per_token: u32,
+
+    /// Requests a minute each client address may make without a token (or with one
+    /// that does not work), in bursts of up to as many; 0 for no limit.
+    #[arg(
+        long,
+        env = "RATE_LIMIT_PER_ADDRESS",
+        global = true,
+        default_value_t = 300
+    )]
+    pub rate_limit_per_address: u32,
 
     /// HTTP worker threads; one per CPU core when not set.
     #[arg(long, env = "WORKERS", global = true)]

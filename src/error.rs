@@ -84,6 +84,17 @@ pub enum ApiError {
         detail: String,
         errors: Vec<FieldError>,
     },
+    /// The route needs a token and the request has none, or not a working one;
+    /// `error` is RFC 6750's code for the `WWW-Authenticate` challenge.
+    Unauthorized {
+        error: Option<&'static str>,
+        detail: String,
+    },
+    /// The token works but lacks the scope the route needs.
+    Forbidden { scope: &'static str },
+    /// The token (or, without one, the client address) used up its requests for
+    /// now; carries the seconds until the next is allowed.
+    TooManyRequests { retry_after: u64 },
     /// The request body was not JSON.
     UnsupportedMediaType(String),
     /// The request body is larger than the configured limit (in bytes).
@@ -138,6 +149,9 @@ impl ApiError {
     fn kind(&self) -> (&'static str, &'static str) {
         match self {
             Self::BadRequest { .. } => ("bad-request", "The request could not be read"),
+            Self::Unauthorized { .. } => ("unauthorized", "A valid API token is required"),
+            Self::Forbidden { .. } => ("forbidden", "The API token lacks a scope"),
+            Self::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
             Self::UnsupportedMediaType(_) => {
                 ("unsupported-media-type", "The request body must be JSON")
             }
@@ -178,6 +192,15 @@ impl ApiError {
             Self::UnknownReference(error) => (
                 format!("{}: {}", error.field, error.message),
                 Some(vec![error.clone()]),
+            ),
+            Self::Unauthorized { detail, .. } => (detail.clone(), None),
+            Self::Forbidden { scope } => (
+                format!("this needs a token with the {scope} scope, which this token does not have; an admin can create one with: strategy-tracker tokens create --name NAME --scope {scope}"),
+                None,
+            ),
+            Self::TooManyRequests { retry_after } => (
+                format!("this token (or, without one, this address) has used up its requests for now; retry in {retry_after} seconds"),
+                None,
             ),
             Self::UnsupportedMediaType(detail)
             | Self::NotFound(detail)
@@ -226,6 +249,18 @@ impl ApiError {
     }
 }
 
+/// `text` as RFC 6750 allows inside a quoted challenge parameter: printable ASCII
+/// without quotes or backslashes (a token's name may have any character).
+fn quotable(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '"' | '\\' => '\'',
+            ' '..='~' => c,
+            _ => '?',
+        })
+        .collect()
+}
+
 /// `text` cut to `max` characters, with an ellipsis when cut.
 fn truncate(text: String, max: usize) -> String {
     match text.char_indices().nth(max.saturating_sub(1)) {
@@ -249,6 +284,9 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -274,6 +312,25 @@ impl ResponseError for ApiError {
             }
             Self::StillRunning => {
                 response.insert_header((header::RETRY_AFTER, 1));
+            }
+            Self::Unauthorized { error, detail } => {
+                let challenge = match error {
+                    Some(error) => format!(
+                        "Bearer realm=\"strategy-tracker\", error=\"{error}\", error_description=\"{}\"",
+                        quotable(detail)
+                    ),
+                    None => "Bearer realm=\"strategy-tracker\"".to_owned(),
+                };
+                response.insert_header((header::WWW_AUTHENTICATE, challenge));
+            }
+            Self::Forbidden { scope } => {
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    format!("Bearer realm=\"strategy-tracker\", error=\"insufficient_scope\", scope=\"{scope}\""),
+                ));
+            }
+            Self::TooManyRequests { retry_after } => {
+                response.insert_header((header::RETRY_AFTER, *retry_after));
             }
             Self::PreconditionFailed { etag } => {
                 response.insert_header((header::ETAG, etag.clone()));
@@ -302,6 +359,9 @@ impl From<DieselError> for ApiError {
                     Some("goals_code_unique") => {
                         Self::invalid("code", "is already the code of another goal in this area")
                     }
+                    Some("api_tokens_name_in_use") => Self::Conflict(
+                        "another token in use has this name; names tell tokens apart in the change feed, so choose another, or revoke that token first".to_owned(),
+                    ),
                     _ => Self::Conflict(
                         "the change collides with another that was made at the same time; retry it"
                             .to_owned(),

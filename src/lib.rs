@@ -15,4 +15,5 @@ pub mod plan_files;
 pub mod request_log;
 pub mod schema;
 pub mod startup;
+pub mod token_commands;
 pub mod validation;

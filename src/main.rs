@@ -2,8 +2,8 @@ use std::net::TcpListener;
 use std::process::ExitCode;
 
 use clap::Parser;
-use strategy_tracker::config::{Cli, Command, Config, UpdatesCommand};
-use strategy_tracker::{db, openapi, plan_files, startup};
+use strategy_tracker::config::{Cli, Command, Config, TokensCommand, UpdatesCommand};
+use strategy_tracker::{db, openapi, plan_files, startup, token_commands};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -23,6 +23,15 @@ fn main() -> ExitCode {
             file,
             dry_run,
         }) => plan_files::import_updates(&cli.config, plan_id, &file, dry_run),
+        Command::Tokens(TokensCommand::Create {
+            name,
+            scopes,
+            expires_in,
+        }) => token_commands::create(&cli.config, name, scopes, expires_in),
+        Command::Tokens(TokensCommand::List) => token_commands::list(&cli.config),
+        Command::Tokens(TokensCommand::Revoke { token }) => {
+            token_commands::revoke(&cli.config, &token)
+        }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

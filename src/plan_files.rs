@@ -100,7 +100,7 @@ fn with_database<T: Serialize>(
 /// Runs `work` on one connection to the (migrated) database; a problem becomes the
 /// problem document the API would send. Changes are recorded in the change feed as
 /// made from the command line, by the user running it.
-fn on_database<T>(
+pub(crate) fn on_database<T>(
     config: &Config,
     work: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, ApiError>,
 ) -> Result<T, SetupError> {

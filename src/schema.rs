@@ -112,13 +112,27 @@ diesel::table! {
 }
 
 diesel::table! {
-    idempotency_keys (key) {
+    api_tokens (id) {
+        id -> Uuid,
+        name -> Text,
+        scopes -> Array<Text>,
+        secret_sha256 -> Bytea,
+        created_at -> Timestamptz,
+        expires_at -> Nullable<Timestamptz>,
+        last_used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (token_id, key) {
         key -> Text,
         fingerprint -> Bytea,
         status -> Int2,
         headers -> Jsonb,
         body -> Bytea,
         created_at -> Timestamptz,
+        token_id -> Uuid,
     }
 }
 
@@ -138,5 +152,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     measurements,
     event_counter,
     events,
+    api_tokens,
     idempotency_keys
 );

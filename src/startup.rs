@@ -2,6 +2,7 @@
 //! can listen on port 0.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::http::header;
@@ -10,10 +11,11 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
+use crate::api::access::{self, AccessControl, TokenCache};
 use crate::api::cors::{self, AllowedOrigins};
-use crate::api::events::FeedSignal;
+use crate::api::rate_limit::RateLimiter;
 use crate::api::service::OpenApiJson;
-use crate::api::{self, conditional, extract, fallback, idempotency};
+use crate::api::{self, conditional, extract, fallback, idempotency, notifications};
 use crate::config::Config;
 use crate::db::Pool;
 use crate::openapi;
@@ -29,7 +31,21 @@ pub fn run(listener: TcpListener, config: &Config, pool: Pool) -> std::io::Resul
     let write_policy = web::Data::new(conditional::WritePolicy {
         require_if_match: config.require_if_match,
     });
-    let feed_signal = web::Data::new(FeedSignal::start(config.database_url.clone()));
+    let tokens = Arc::new(TokenCache::default());
+    let feed_signal = web::Data::new(notifications::listen(
+        config.database_url.clone(),
+        tokens.clone(),
+    ));
+    let access_control = web::Data::new(
+        AccessControl::new(
+            &document,
+            config.public_reading,
+            tokens.clone(),
+            RateLimiter::new(config.rate_limit_per_token, config.rate_limit_per_address),
+        )
+        .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, error))?,
+    );
+    let tokens = web::Data::from(tokens);
     let allowed_origins = web::Data::new(
         AllowedOrigins::new(&config.cors_allowed_origins)
             .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, error))?,
@@ -53,10 +69,14 @@ pub fn run(listener: TcpListener, config: &Config, pool: Pool) -> std::io::Resul
             .app_data(write_policy.clone())
             .app_data(feed_signal.clone())
             .app_data(allowed_origins.clone())
+            .app_data(access_control.clone())
+            .app_data(tokens.clone())
             // Inside compression: tags and recorded responses are of the plain bytes.
             .wrap(from_fn(idempotency::once_per_key))
             .wrap(from_fn(conditional::entity_tags))
             .wrap(Compress::default())
+            // Inside CORS, so that a browser page can read a 401 or 429.
+            .wrap(from_fn(access::check_access))
             .wrap(from_fn(cors::cross_origin))
             .wrap(from_fn(request_log))
     });

@@ -94,7 +94,7 @@ async fn the_portal_s_preflight_allows_the_api_s_methods_and_headers() {
     let headers = reply
         .header("access-control-allow-headers")
         .unwrap_or_default();
-    for header in ["Authorization", "If-Match", "Idempotency-Key", "X-Actor"] {
+    for header in ["Authorization", "If-Match", "Idempotency-Key"] {
         assert!(headers.contains(header), "{header} in {headers}");
     }
 }

@@ -89,11 +89,15 @@ async fn a_retry_while_the_first_is_running_is_told_to_wait() {
     // Another instance is answering this key: it holds the key's lock.
     let (release, released) = std::sync::mpsc::channel::<()>();
     let (taken, lock_taken) = std::sync::mpsc::channel::<()>();
+    let token_id = common::test_token_id();
     let holder = std::thread::spawn(move || {
         let mut conn = SetupConnection::establish(&url).expect("a connection");
-        diesel::sql_query("SELECT pg_advisory_lock(1768187245, hashtext('slow-key'))")
-            .execute(&mut conn)
-            .expect("the lock is free");
+        // The lock the service takes for the test token's key.
+        diesel::sql_query(format!(
+            "SELECT pg_advisory_lock(1768187245, hashtext('{token_id}' || 'slow-key'))"
+        ))
+        .execute(&mut conn)
+        .expect("the lock is free");
         taken.send(()).expect("the test waits");
         // Until the test is done with it; the lock ends with the connection.
         released.recv().ok();

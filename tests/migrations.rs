@@ -26,7 +26,9 @@ struct Column {
 /// `table.column Type` for every column, as information_schema describes them.
 fn columns(conn: &mut SetupConnection) -> BTreeSet<String> {
     diesel::sql_query(
-        "SELECT table_name::text, column_name::text, data_type::text, is_nullable::text \
+        "SELECT table_name::text, column_name::text, \
+                CASE data_type WHEN 'ARRAY' THEN udt_name::text ELSE data_type::text END AS data_type, \
+                is_nullable::text \
          FROM information_schema.columns \
          WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations'",
     )
@@ -45,7 +47,8 @@ fn columns(conn: &mut SetupConnection) -> BTreeSet<String> {
             "bytea" => "Bytea",
             "jsonb" => "Jsonb",
             "double precision" => "Float8",
-            "ARRAY" => "Array<Int4>",
+            "_int4" => "Array<Int4>",
+            "_text" => "Array<Text>",
             "timestamp with time zone" => "Timestamptz",
             other => panic!("no diesel type is mapped for {other}"),
         };

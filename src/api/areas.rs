@@ -22,6 +22,7 @@ list_body!(AreaList, Area, "strategic areas");
 ///
 /// In plan order (by position).
 #[utoipa::path(
+    security((), ("bearer" = ["read"])),
     tag = "areas",
     params(("plan_id" = Uuid, Path, description = "The plan's id"), ChangedSinceParams),
     responses((status = 200, description = "A page of strategic areas", body = AreaList,
@@ -43,6 +44,7 @@ pub async fn list_areas(
 ///
 /// The area goes at `position` (the end when left out); the areas after it move down one place.
 #[utoipa::path(
+    security(("bearer" = ["write"])),
     tag = "areas",
     params(("plan_id" = Uuid, Path, description = "The plan's id")),
     request_body = AreaInput,
@@ -69,6 +71,7 @@ pub async fn create_area(
 ///
 /// The area's own fields; its goals are listed by `list_area_goals`.
 #[utoipa::path(
+    security((), ("bearer" = ["read"])),
     tag = "areas",
     params(("area_id" = Uuid, Path, description = "The area's id")),
     responses((status = 200, description = "The strategic area", body = Area))
@@ -84,6 +87,7 @@ pub async fn get_area(db: Db, area_id: web::Path<Uuid>) -> Result<HttpResponse, 
 /// A JSON merge patch (RFC 7396). A new `position` moves the area; the others
 /// close up or make way and the codes of the plan's goals stay in order.
 #[utoipa::path(
+    security(("bearer" = ["write"])),
     tag = "areas",
     params(("area_id" = Uuid, Path, description = "The area's id")),
     request_body = AreaPatch,
@@ -108,6 +112,7 @@ pub async fn update_area(
 /// An area that still has goals is only deleted with `cascade=true`, which
 /// deletes its goals and their status updates with it. The areas after it move up.
 #[utoipa::path(
+    security(("bearer" = ["write"])),
     tag = "areas",
     params(("area_id" = Uuid, Path, description = "The area's id"), DeleteParams),
     responses((status = 204, description = "The area was deleted"))

@@ -11,10 +11,10 @@ use actix_web::{HttpResponse, web};
 
 /// The request headers a browser page may send: those the API reads.
 const ALLOWED_HEADERS: &str =
-    "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, X-Actor";
+    "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key";
 /// The response headers a browser page may read beyond the simple ones.
-const EXPOSED_HEADERS: &str =
-    "ETag, Location, Link, Retry-After, Idempotent-Replayed, X-Request-Id, Content-Disposition";
+const EXPOSED_HEADERS: &str = "ETag, Location, Link, Retry-After, Idempotent-Replayed, X-Request-Id, \
+     Content-Disposition, WWW-Authenticate, RateLimit, RateLimit-Policy";
 /// How long a browser may keep a preflight answer, in seconds.
 const PREFLIGHT_MAX_AGE: &str = "600";
 

@@ -8,10 +8,12 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
+use super::access::Access;
 use super::extract::{BodyLimit, QueryParams, Sent, parse_json, read_json_or_text};
 use super::writes::write_connection;
 use super::{Db, connection};
 use crate::error::ApiError;
+use crate::models::PlanStatus;
 use crate::models::document::{self, PlanDocument, UpdatesInDocument};
 use crate::models::event::rebuild;
 use crate::models::import::{self, ImportReport, Source};
@@ -40,6 +42,7 @@ pub struct DocumentParams {
 /// the end of that day, rebuilt from its history; a day before the plan existed
 /// (or after it was deleted) is a 404 naming `as_of`.
 #[utoipa::path(
+    security((), ("bearer" = ["read"])),
     tag = "plans",
     params(("plan_id" = Uuid, Path, description = "The plan's id"), DocumentParams),
     responses((status = 200, description = "The plan as one document", body = PlanDocument))
@@ -47,6 +50,7 @@ pub struct DocumentParams {
 #[get("/plans/{plan_id}/document")]
 pub async fn get_plan_document(
     db: Db,
+    access: Access,
     plan_id: web::Path<Uuid>,
     QueryParams(params): QueryParams<DocumentParams>,
 ) -> Result<HttpResponse, ApiError> {
@@ -56,6 +60,10 @@ pub async fn get_plan_document(
         None => document::export(conn, *plan_id, updates).await?,
         Some(day) => rebuild::document_as_of(conn, *plan_id, day, updates).await?,
     };
+    // A plan that was still a draft on that day was not public then either.
+    if document.plan.status == PlanStatus::Draft && !access.reads_drafts() {
+        return Err(ApiError::not_found("plan", *plan_id));
+    }
     Ok(HttpResponse::Ok().json(document))
 }
 
@@ -81,6 +89,7 @@ pub struct ImportParams {
 /// is reported at once, with a JSON pointer (or an outline line) to where it is.
 /// Importing the same document twice creates two plans.
 #[utoipa::path(
+    security(("bearer" = ["write"])),
     tag = "plans",
     params(ImportParams),
     request_body(content(

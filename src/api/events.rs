@@ -4,9 +4,6 @@
 use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use diesel::ConnectionError;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use futures_util::StreamExt;
 use serde::Deserialize;
 use tokio::sync::watch;
 use utoipa::IntoParams;
@@ -24,8 +21,6 @@ const MAX_WAIT_SECONDS: u64 = 60;
 /// How often a long poll looks again even without a notification, in case the
 /// notifications are lost (the listener's connection broke, say).
 const RECHECK: Duration = Duration::from_secs(1);
-/// The channel the event triggers notify on commit.
-const CHANNEL: &str = "strategy_tracker_events";
 
 /// Query parameters of [`list_events`].
 #[derive(Debug, Deserialize, IntoParams)]
@@ -59,6 +54,7 @@ pub struct FeedParams {
 /// events, repeat (with `wait` to be told at once). Deleting a resource deletes
 /// what it contains, and the feed has an event for each.
 #[utoipa::path(
+    security(("bearer" = ["read"])),
     tag = "changes",
     params(FeedParams),
     responses((status = 200, description = "The events after `after`, oldest first", body = FeedPage))
@@ -133,6 +129,7 @@ async fn history(
 /// changed from what to what, and the PATCH's `revision_note`. Also for a deleted
 /// plan. The changes within the plan are in the change feed (`plan_id`).
 #[utoipa::path(
+    security(("bearer" = ["read"])),
     tag = "changes",
     params(("plan_id" = Uuid, Path, description = "The plan's id"), PageParams),
     responses((status = 200, description = "A page of the plan's events, newest first", body = EventList,
@@ -152,6 +149,7 @@ pub async fn plan_history(
 ///
 /// The area's changes, newest first, as for a plan's history.
 #[utoipa::path(
+    security(("bearer" = ["read"])),
     tag = "changes",
     params(("area_id" = Uuid, Path, description = "The area's id"), PageParams),
     responses((status = 200, description = "A page of the area's events, newest first", body = EventList,
@@ -172,6 +170,7 @@ pub async fn area_history(
 /// The goal's changes, newest first, as for a plan's history: edits, moves and
 /// renumbering, and the status and progress its status updates gave it.
 #[utoipa::path(
+    security(("bearer" = ["read"])),
     tag = "changes",
     params(("goal_id" = Uuid, Path, description = "The goal's id"), PageParams),
     responses((status = 200, description = "A page of the goal's events, newest first", body = EventList,
@@ -187,44 +186,6 @@ pub async fn goal_history(
     history(request, db, ResourceType::Goal, *goal_id, params).await
 }
 
-/// Tells long polls that events were committed: one listener per instance, woken
-/// by the notification the event triggers send at commit.
-pub struct FeedSignal(watch::Receiver<u64>);
-
-impl FeedSignal {
-    /// Starts listening on the database at `database_url`, in the background, for
-    /// as long as the returned signal (or a clone of its app data) is alive.
-    pub fn start(database_url: String) -> Self {
-        let (sender, receiver) = watch::channel(0);
-        actix_web::rt::spawn(listen(database_url, sender));
-        Self(receiver)
-    }
-}
-
-async fn listen(database_url: String, sender: watch::Sender<u64>) {
-    while !sender.is_closed() {
-        if let Err(error) = forward_notifications(&database_url, &sender).await {
-            log::debug!("change feed listener: {error}; reconnecting");
-        }
-        tokio::time::sleep(RECHECK).await;
-    }
-}
-
-async fn forward_notifications(
-    database_url: &str,
-    sender: &watch::Sender<u64>,
-) -> Result<(), ConnectionError> {
-    let mut conn = AsyncPgConnection::establish(database_url).await?;
-    diesel::sql_query(format!("LISTEN {CHANNEL}"))
-        .execute(&mut conn)
-        .await
-        .map_err(ConnectionError::CouldntSetupConfiguration)?;
-    let mut notifications = std::pin::pin!(conn.notifications_stream());
-    while let Some(Ok(_)) = notifications.next().await {
-        if sender.is_closed() {
-            break;
-        }
-        sender.send_modify(|commits| *commits += 1);
-    }
-    Ok(())
-}
+/// Tells long polls that events were committed: woken by the notification the
+/// event triggers send at commit (see [`super::notifications`]).
+pub struct FeedSignal(pub(super) watch::Receiver<u64>);

@@ -68,6 +68,7 @@ impl GoalListParams {
 /// Goals and sub-goals of all the plan's areas, in plan order: area by area, each
 /// goal followed by its sub-goals ("1", "1.1", "1.2", "2", ...).
 #[utoipa::path(
+    security((), ("bearer" = ["read"])),
     tag = "goals",
     params(("plan_id" = Uuid, Path, description = "The plan's id"), GoalListParams),
     responses((status = 200, description = "A page of goals", body = GoalList,
@@ -90,6 +91,7 @@ pub async fn list_plan_goals(
 ///
 /// Goals and sub-goals of the area in plan order: each goal followed by its sub-goals.
 #[utoipa::path(
+    security((), ("bearer" = ["read"])),
     tag = "goals",
     params(("area_id" = Uuid, Path, description = "The area's id"), GoalListParams),
     responses((status = 200, description = "A page of goals", body = GoalList,
@@ -113,6 +115,7 @@ pub async fn list_area_goals(
 /// With `parent_goal_id`, the new goal is a sub-goal of that goal. Its `code` is
 /// derived from its place ("2.3") unless one is given.
 #[utoipa::path(
+    security(("bearer" = ["write"])),
     tag = "goals",
     params(("area_id" = Uuid, Path, description = "The area's id")),
     request_body = GoalInput,
@@ -139,6 +142,7 @@ pub async fn create_goal(
 ///
 /// With its `code`, and the `status` and `progress_percent` of its latest status update.
 #[utoipa::path(
+    security((), ("bearer" = ["read"])),
     tag = "goals",
     params(("goal_id" = Uuid, Path, description = "The goal's id")),
     responses((status = 200, description = "The goal", body = Goal))
@@ -154,6 +158,7 @@ pub async fn get_goal(db: Db, goal_id: web::Path<Uuid>) -> Result<HttpResponse, 
 /// A JSON merge patch (RFC 7396). A new `position` or `parent_goal_id` moves the
 /// goal (with its sub-goals); siblings close up or make way and derived codes follow.
 #[utoipa::path(
+    security(("bearer" = ["write"])),
     tag = "goals",
     params(("goal_id" = Uuid, Path, description = "The goal's id")),
     request_body = GoalPatch,
@@ -178,6 +183,7 @@ pub async fn update_goal(
 /// A goal that still has sub-goals, status updates or measures is only deleted
 /// with `cascade=true`, which deletes them with it. The goals after it move up.
 #[utoipa::path(
+    security(("bearer" = ["write"])),
     tag = "goals",
     params(("goal_id" = Uuid, Path, description = "The goal's id"), DeleteParams),
     responses((status = 204, description = "The goal was deleted"))

@@ -3,8 +3,10 @@
 //! and body gets the first response back (status, headers and body, plus
 //! `Idempotent-Replayed: true`) without the work being done again. The same key
 //! with another request is a 422; a retry while the first is still running, a 409.
-//! Keys live in PostgreSQL, so every instance sees them, for 24 hours. A request
+//! Keys live in PostgreSQL, so every instance sees them, for 24 hours, and belong to
+//! the token that sent them: another token's same key is another key. A request
 //! that fails records nothing: once its cause is fixed, the same key runs it.
+//! Token creation takes no key: its answer holds a token, which is never stored.
 
 use actix_web::body::{self, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -18,8 +20,9 @@ use futures_util::StreamExt;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::access::Access;
 use super::extract::BodyLimit;
-use super::writes::{ACTOR_HEADER, HeldConnection, Pooled};
+use super::writes::{HeldConnection, Pooled};
 use crate::db::Pool;
 use crate::error::ApiError;
 use crate::models::Conn;
@@ -31,6 +34,8 @@ pub const HEADER: &str = "Idempotency-Key";
 pub const MAX_KEY_LENGTH: usize = 255;
 /// The response header that marks a replayed response.
 const REPLAYED: &str = "Idempotent-Replayed";
+/// Where tokens are created.
+const TOKENS_PATH: &str = "/api/v1/tokens";
 /// The advisory lock class under which a key is held while its request runs.
 const LOCK_CLASS: i32 = 0x6964_656d; // "idem"
 
@@ -44,7 +49,7 @@ pub async fn once_per_key(
         Some(value) if request.method() == Method::POST => value,
         _ => return Ok(next.call(request).await?.map_into_boxed_body()),
     };
-    let key = match read_key(key) {
+    let key = match read_key(key).and_then(|key| owned_key(&request, key)) {
         Ok(key) => key,
         Err(error) => return Ok(request.error_response(error)),
     };
@@ -73,7 +78,7 @@ pub async fn once_per_key(
             } else {
                 Err(ApiError::invalid(
                     HEADER,
-                    "was first used with a different request (method, path, actor or body) in the last 24 hours; use a new key for a new request",
+                    "was first used with a different request (method, path, query, content type or body) in the last 24 hours; use a new key for a new request",
                 ))
             };
             // The lookup wrote nothing; ending the transaction releases the key.
@@ -127,6 +132,29 @@ pub async fn once_per_key(
     })
 }
 
+/// A key as the token that sent it owns it.
+struct OwnedKey {
+    token_id: uuid::Uuid,
+    key: String,
+}
+
+/// The key of the request's token; token creation refuses keys.
+fn owned_key(request: &ServiceRequest, key: String) -> Result<OwnedKey, ApiError> {
+    if request.path() == TOKENS_PATH {
+        return Err(ApiError::bad_parameter(
+            HEADER,
+            "is not taken when creating a token, as the answer holds the token and is never stored; leave it out, and if an answer is lost, list the tokens and revoke the one it made",
+        ));
+    }
+    // Every POST needs a token with a scope, so the access check found one.
+    let token_id = request
+        .extensions()
+        .get::<Access>()
+        .and_then(Access::token_id)
+        .ok_or_else(|| ApiError::Internal("an idempotent POST without a token".to_owned()))?;
+    Ok(OwnedKey { token_id, key })
+}
+
 /// The key, if it is 1 to 255 printable ASCII characters.
 fn read_key(value: &HeaderValue) -> Result<String, ApiError> {
     let bad = |why: &str| {
@@ -167,8 +195,8 @@ async fn read_body(request: &mut ServiceRequest, limit: usize) -> Result<web::By
     Ok(body.freeze())
 }
 
-/// What makes two requests the same: method, path and query, content type, actor
-/// and body. Each part is hashed with its length, and a header with whether it was
+/// What makes two requests the same: method, path and query, content type and
+/// body. Each part is hashed with its length, and a header with whether it was
 /// sent at all, so that no two different requests run together.
 fn fingerprint(request: &ServiceRequest, body: &[u8]) -> Vec<u8> {
     let header = |name| request.headers().get(name).map(HeaderValue::as_bytes);
@@ -178,7 +206,6 @@ fn fingerprint(request: &ServiceRequest, body: &[u8]) -> Vec<u8> {
         Some(request.uri().path().as_bytes()),
         Some(request.query_string().as_bytes()),
         header(header::CONTENT_TYPE.as_str()),
-        header(ACTOR_HEADER),
         Some(body),
     ] {
         hash.update([u8::from(part.is_some())]);
@@ -191,7 +218,7 @@ fn fingerprint(request: &ServiceRequest, body: &[u8]) -> Vec<u8> {
 
 /// A connection in a new transaction that holds the key, or a 409 while another
 /// request holds it.
-async fn claim(pool: &Pool, key: &str) -> Result<Pooled, ApiError> {
+async fn claim(pool: &Pool, key: &OwnedKey) -> Result<Pooled, ApiError> {
     let mut conn = super::connection(pool).await?;
     AnsiTransactionManager::begin_transaction(&mut *conn).await?;
     let held: Result<bool, ApiError> = async {
@@ -200,12 +227,14 @@ async fn claim(pool: &Pool, key: &str) -> Result<Pooled, ApiError> {
             #[diesel(sql_type = diesel::sql_types::Bool)]
             claimed: bool,
         }
-        let claimed: Claimed =
-            diesel::sql_query("SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS claimed")
-                .bind::<diesel::sql_types::Integer, _>(LOCK_CLASS)
-                .bind::<diesel::sql_types::Text, _>(key)
-                .get_result(&mut *conn)
-                .await?;
+        let claimed: Claimed = diesel::sql_query(
+            "SELECT pg_try_advisory_xact_lock($1, hashtext($2::text || $3)) AS claimed",
+        )
+        .bind::<diesel::sql_types::Integer, _>(LOCK_CLASS)
+        .bind::<diesel::sql_types::Uuid, _>(key.token_id)
+        .bind::<diesel::sql_types::Text, _>(&key.key)
+        .get_result(&mut *conn)
+        .await?;
         Ok(claimed.claimed)
     }
     .await;
@@ -248,16 +277,17 @@ impl Recorded {
 
 /// The response recorded for the key in the last 24 hours, if any. Also clears out
 /// expired keys, skipping any another transaction is clearing.
-async fn recorded(conn: &mut Conn, key: &str) -> Result<Option<Recorded>, ApiError> {
+async fn recorded(conn: &mut Conn, key: &OwnedKey) -> Result<Option<Recorded>, ApiError> {
     diesel::sql_query(
-        "DELETE FROM idempotency_keys WHERE key IN ( \
-             SELECT key FROM idempotency_keys WHERE created_at < now() - interval '24 hours' \
+        "DELETE FROM idempotency_keys WHERE (token_id, key) IN ( \
+             SELECT token_id, key FROM idempotency_keys \
+             WHERE created_at < now() - interval '24 hours' \
              LIMIT 100 FOR UPDATE SKIP LOCKED)",
     )
     .execute(conn)
     .await?;
     let row: Option<(Vec<u8>, i16, Value, Vec<u8>)> = idempotency_keys::table
-        .find(key)
+        .find((key.token_id, &key.key))
         .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
             "created_at > now() - interval '24 hours'",
         ))
@@ -281,7 +311,7 @@ async fn recorded(conn: &mut Conn, key: &str) -> Result<Option<Recorded>, ApiErr
 /// Records the response for the key, in the transaction that did the work.
 async fn record(
     conn: &mut Conn,
-    key: &str,
+    key: &OwnedKey,
     fingerprint: &[u8],
     status: StatusCode,
     headers: &header::HeaderMap,
@@ -295,13 +325,14 @@ async fn record(
     let status = i16::try_from(status.as_u16()).expect("HTTP statuses fit in 16 bits");
     diesel::insert_into(idempotency_keys::table)
         .values((
-            idempotency_keys::key.eq(key),
+            idempotency_keys::token_id.eq(key.token_id),
+            idempotency_keys::key.eq(&key.key),
             idempotency_keys::fingerprint.eq(fingerprint),
             idempotency_keys::status.eq(status),
             idempotency_keys::headers.eq(&headers),
             idempotency_keys::body.eq(body),
         ))
-        .on_conflict(idempotency_keys::key)
+        .on_conflict((idempotency_keys::token_id, idempotency_keys::key))
         .do_update()
         .set((
             idempotency_keys::fingerprint.eq(fingerprint),

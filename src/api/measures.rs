@@ -25,6 +25,7 @@ list_body!(DatedMeasurementList, DatedMeasurement, "measurements");
 ///
 /// In the order they were created, each with its current value and percent of target.
 #[utoipa::path(
+    security((), ("bearer" = ["read"])),
     tag = "measures",
     params(("goal_id" = Uuid, Path, description = "The goal's id"), ChangedSinceParams),
     responses((status = 200, description = "A page of measures", body = MeasureList,
@@ -48,6 +49,7 @@ pub async fn list_measures(
 /// A measurable target, such as "6 blog and webinar opportunities a year". Status
 /// updates of the goal then record its values in their `measurements`.
 #[utoipa::path(
+    security(("bearer" = ["write"])),
     tag = "measures",
     params(("goal_id" = Uuid, Path, description = "The goal's id")),
     request_body = MeasureInput,
@@ -74,6 +76,7 @@ pub async fn create_measure(
 ///
 /// With its current value and percent of target as of today (UTC).
 #[utoipa::path(
+    security((), ("bearer" = ["read"])),
     tag = "measures",
     params(("measure_id" = Uuid, Path, description = "The measure's id")),
     responses((status = 200, description = "The measure", body = Measure))
@@ -89,6 +92,7 @@ pub async fn get_measure(db: Db, measure_id: web::Path<Uuid>) -> Result<HttpResp
 /// A JSON merge patch (RFC 7396). The values status updates recorded stay; the
 /// current value and percent of target follow the new settings.
 #[utoipa::path(
+    security(("bearer" = ["write"])),
     tag = "measures",
     params(("measure_id" = Uuid, Path, description = "The measure's id")),
     request_body = MeasurePatch,
@@ -113,6 +117,7 @@ pub async fn update_measure(
 /// A measure for which status updates recorded values is only deleted with
 /// `cascade=true`, which removes those values from the updates (the updates stay).
 #[utoipa::path(
+    security(("bearer" = ["write"])),
     tag = "measures",
     params(("measure_id" = Uuid, Path, description = "The measure's id"), DeleteParams),
     responses((status = 204, description = "The measure was deleted"))
@@ -136,6 +141,7 @@ pub async fn delete_measure(
 /// The values status updates recorded for the measure, newest first: by the
 /// update's `as_of`, then by when it was recorded.
 #[utoipa::path(
+    security((), ("bearer" = ["read"])),
     tag = "measures",
     params(("measure_id" = Uuid, Path, description = "The measure's id"), PageParams),
     responses((status = 200, description = "A page of the measure's values", body = DatedMeasurementList,

@@ -1,6 +1,7 @@
 //! The HTTP API: one module per resource, handlers thin (extract, call the model,
 //! answer), every route registered in [`routes`].
 
+pub mod access;
 pub mod areas;
 pub mod conditional;
 pub mod cors;
@@ -11,10 +12,13 @@ pub mod fallback;
 pub mod goals;
 pub mod idempotency;
 pub mod measures;
+pub mod notifications;
 pub mod plans;
+pub mod rate_limit;
 pub mod service;
 pub mod sheet_import;
 pub mod status_updates;
+pub mod tokens;
 pub mod tracking_sheet;
 pub mod writes;
 
@@ -77,7 +81,11 @@ pub fn routes(config: &mut ServiceConfig) {
                 .service(events::list_events)
                 .service(events::plan_history)
                 .service(events::area_history)
-                .service(events::goal_history),
+                .service(events::goal_history)
+                .service(tokens::list_tokens)
+                .service(tokens::create_token)
+                .service(tokens::get_token)
+                .service(tokens::revoke_token),
         );
 }
 

@@ -7,6 +7,7 @@ use serde_json::Value;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
+use super::access::Access;
 use super::conditional::IfMatch;
 use super::extract::QueryParams;
 use super::writes::write_connection;
@@ -43,8 +44,9 @@ pub struct PlanListParams {
 
 /// List plans
 ///
-/// Plans, newest period first.
+/// Plans, newest period first. Drafts are listed only for a token with `read`.
 #[utoipa::path(
+    security((), ("bearer" = ["read"])),
     tag = "plans",
     params(PlanListParams),
     responses((status = 200, description = "A page of plans", body = PlanList,
@@ -54,12 +56,14 @@ pub struct PlanListParams {
 pub async fn list_plans(
     request: HttpRequest,
     db: Db,
+    access: Access,
     QueryParams(params): QueryParams<PlanListParams>,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageRequest::new(params.limit, params.cursor)?;
     let filter = PlanFilter {
         status: params.status,
         updated_since: params.updated_since,
+        include_drafts: access.reads_drafts(),
     };
     let plans = plan::list(&mut *connection(&db).await?, &filter, &page).await?;
     Ok(page_response(&request, plans))
@@ -69,6 +73,7 @@ pub async fn list_plans(
 ///
 /// A new plan is a `draft` unless the body gives another `status`.
 #[utoipa::path(
+    security(("bearer" = ["write"])),
     tag = "plans",
     request_body = PlanInput,
     responses((status = 201, description = "The plan was created", body = Plan,
@@ -92,6 +97,7 @@ pub async fn create_plan(
 ///
 /// The plan's own fields; its areas and goals are listed by `list_areas` and `list_plan_goals`.
 #[utoipa::path(
+    security((), ("bearer" = ["read"])),
     tag = "plans",
     params(("plan_id" = Uuid, Path, description = "The plan's id")),
     responses((status = 200, description = "The plan", body = Plan))
@@ -107,6 +113,7 @@ pub async fn get_plan(db: Db, plan_id: web::Path<Uuid>) -> Result<HttpResponse, 
 /// A JSON merge patch (RFC 7396; `application/json` or `application/merge-patch+json`):
 /// fields left out keep their value, `null` clears a field that may be empty.
 #[utoipa::path(
+    security(("bearer" = ["write"])),
     tag = "plans",
     params(("plan_id" = Uuid, Path, description = "The plan's id")),
     request_body = PlanPatch,
@@ -131,6 +138,7 @@ pub async fn update_plan(
 /// A plan that still has strategic areas is only deleted with `cascade=true`,
 /// which deletes its areas, goals and status updates with it.
 #[utoipa::path(
+    security(("bearer" = ["write"])),
     tag = "plans",
     params(("plan_id" = Uuid, Path, description = "The plan's id"), DeleteParams),
     responses((status = 204, description = "The plan was deleted"))

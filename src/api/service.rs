@@ -42,6 +42,7 @@ pub struct Health {
 ///
 /// Answers as long as the process serves HTTP; it does not touch the database.
 #[utoipa::path(
+    security(()),
     tag = "service",
     responses((status = 200, description = "The service is running", body = Health))
 )]
@@ -54,6 +55,7 @@ pub async fn healthz() -> HttpResponse {
 ///
 /// Answers 200 when the database answers a query, 503 when it does not.
 #[utoipa::path(
+    security(()),
     tag = "service",
     responses((status = 200, description = "The service and its database are ready", body = Health))
 )]
@@ -70,6 +72,7 @@ pub async fn readyz(db: Db) -> Result<HttpResponse, ApiError> {
 /// This document: every route, parameter, body, response and error of the API.
 /// The same text is committed as `openapi/openapi.json`.
 #[utoipa::path(
+    security(()),
     tag = "service",
     responses((status = 200, description = "The OpenAPI 3.1 document", body = OpenApiDocument))
 )]

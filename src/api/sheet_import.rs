@@ -143,6 +143,7 @@ pub struct SheetMeasureInput {
 /// 200 with what became of each row, also when updates were recorded (they are
 /// many; each row gives its update's id).
 #[utoipa::path(
+    security(("bearer" = ["write"])),
     tag = "status updates",
     params(("plan_id" = Uuid, Path, description = "The plan's id"), SheetImportParams),
     request_body(content(

@@ -45,6 +45,7 @@ pub struct StatusUpdateListParams {
 /// Newest first: by `as_of`, then by when they were recorded. The filters combine,
 /// so a range that ends before it starts matches nothing.
 #[utoipa::path(
+    security((), ("bearer" = ["read"])),
     tag = "status updates",
     params(("goal_id" = Uuid, Path, description = "The goal's id"), StatusUpdateListParams),
     responses((status = 200, description = "A page of status updates", body = StatusUpdateList,
@@ -73,6 +74,7 @@ pub async fn list_status_updates(
 /// If it is the goal's latest update (by `as_of`, then by when it was recorded),
 /// the goal takes its `status` and `progress_percent`.
 #[utoipa::path(
+    security(("bearer" = ["write"])),
     tag = "status updates",
     params(("goal_id" = Uuid, Path, description = "The goal's id")),
     request_body = StatusUpdateInput,
@@ -102,6 +104,7 @@ pub async fn create_status_update(
 ///
 /// One progress report on a goal.
 #[utoipa::path(
+    security((), ("bearer" = ["read"])),
     tag = "status updates",
     params(("update_id" = Uuid, Path, description = "The status update's id")),
     responses((status = 200, description = "The status update", body = StatusUpdate))
@@ -120,6 +123,7 @@ pub async fn get_status_update(
 /// A JSON merge patch (RFC 7396). The goal's status follows if this is, or
 /// becomes, its latest update.
 #[utoipa::path(
+    security(("bearer" = ["write"])),
     tag = "status updates",
     params(("update_id" = Uuid, Path, description = "The status update's id")),
     request_body = StatusUpdatePatch,
@@ -143,6 +147,7 @@ pub async fn update_status_update(
 ///
 /// The goal's status falls back to its latest remaining update, or `not_started`.
 #[utoipa::path(
+    security(("bearer" = ["write"])),
     tag = "status updates",
     params(("update_id" = Uuid, Path, description = "The status update's id")),
     responses((status = 204, description = "The status update was deleted"))

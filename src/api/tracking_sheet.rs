@@ -72,6 +72,7 @@ impl TrackingSheetParams {
 /// a tab or a carriage return are prefixed with `'`, so a spreadsheet shows them
 /// rather than runs them; numbers are written as they are.
 #[utoipa::path(
+    security((), ("bearer" = ["read"])),
     tag = "plans",
     params(("plan_id" = Uuid, Path, description = "The plan's id"), TrackingSheetParams),
     responses((status = 200, description = "The tracking sheet, as JSON or CSV",

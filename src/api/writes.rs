@@ -1,5 +1,5 @@
 //! The connection a writing request works on: attributed, for the change feed, to
-//! the `X-Actor` header (and a PATCH's `revision_note`), and, for a POST with an
+//! the request's token (and a PATCH's `revision_note`), and, for a POST with an
 //! `Idempotency-Key`, the one whose transaction also records the response.
 
 use std::cell::RefCell;
@@ -9,13 +9,11 @@ use std::rc::Rc;
 use actix_web::{HttpMessage, HttpRequest};
 use serde_json::Value;
 
+use super::access::Access;
 use super::{Db, connection};
 use crate::error::ApiError;
 use crate::models::Conn;
-use crate::models::event::{self, ACTOR_LENGTH, REVISION_NOTE_LENGTH};
-
-/// The request header that names who makes a change.
-pub const ACTOR_HEADER: &str = "X-Actor";
+use crate::models::event::{self, REVISION_NOTE_LENGTH};
 
 /// A pooled connection.
 pub type Pooled = diesel_async::pooled_connection::deadpool::Object<Conn>;
@@ -71,41 +69,24 @@ impl Drop for WriteConnection {
 }
 
 /// The connection for a request that writes, its changes attributed to the
-/// request's actor and `revision_note`.
+/// request's token (by name) and `revision_note`.
 pub async fn write_connection(
     db: &Db,
     request: &HttpRequest,
     revision_note: Option<&str>,
 ) -> Result<WriteConnection, ApiError> {
-    let actor = actor(request)?;
+    let access = request
+        .extensions()
+        .get::<Access>()
+        .cloned()
+        .unwrap_or_default();
     let held = request.extensions().get::<HeldConnection>().cloned();
     let mut conn = match held.and_then(|holder| holder.take().map(|conn| (holder, conn))) {
         Some((holder, conn)) => WriteConnection::Held(holder, Some(conn)),
         None => WriteConnection::Pooled(connection(db).await?),
     };
-    event::attribute_changes(&mut conn, &actor, revision_note).await?;
+    event::attribute_changes(&mut conn, access.actor(), revision_note).await?;
     Ok(conn)
-}
-
-/// Who is making the change: the `X-Actor` header, or "anonymous".
-fn actor(request: &HttpRequest) -> Result<String, ApiError> {
-    let Some(value) = request.headers().get(ACTOR_HEADER) else {
-        return Ok("anonymous".to_owned());
-    };
-    let bad = |why: &str| ApiError::bad_parameter(ACTOR_HEADER, why.to_owned());
-    let text = value
-        .to_str()
-        .map_err(|_| bad("must be printable ASCII, such as a user name or e-mail address"))?
-        .trim();
-    if text.is_empty() {
-        return Err(bad("is empty; leave it out to be recorded as anonymous"));
-    }
-    if text.chars().count() > ACTOR_LENGTH {
-        return Err(bad(&format!(
-            "must be at most {ACTOR_LENGTH} characters long"
-        )));
-    }
-    Ok(text.to_owned())
 }
 
 /// Takes the `revision_note` out of a PATCH body ("Revised by the board, March

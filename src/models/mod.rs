@@ -68,6 +68,7 @@ macro_rules! text_enum {
 }
 
 // After the macro, so that every model can declare its own text enums.
+pub mod api_token;
 pub mod area;
 pub mod document;
 pub mod event;

@@ -262,6 +262,8 @@ impl PlanInput {
 pub struct PlanFilter {
     pub status: Option<PlanStatus>,
     pub updated_since: Option<DateTime<Utc>>,
+    /// Whether drafts are listed: only for callers who may read them.
+    pub include_drafts: bool,
 }
 
 /// The position of a plan in the list: newest period first.
@@ -280,6 +282,9 @@ pub async fn list(
     }
     if let Some(since) = filter.updated_since {
         query = query.filter(plans::updated_at.ge(since));
+    }
+    if !filter.include_drafts {
+        query = query.filter(plans::status.ne(PlanStatus::Draft));
     }
     if let Some(PlanKey(start, id)) = page.after()? {
         query = query.filter(
@@ -440,4 +445,62 @@ async fn check_predecessor(
 struct ChainLink {
     #[diesel(sql_type = diesel::sql_types::Uuid)]
     id: Uuid,
+}
+
+/// Something a path can name, for finding the plan it belongs to.
+#[derive(Debug, Clone, Copy)]
+pub enum Contained {
+    Plan(Uuid),
+    Area(Uuid),
+    Goal(Uuid),
+    StatusUpdate(Uuid),
+    Measure(Uuid),
+}
+
+/// The status of the plan `item` belongs to; `None` if `item` does not exist.
+pub async fn status_containing(
+    conn: &mut Conn,
+    item: Contained,
+) -> Result<Option<PlanStatus>, ApiError> {
+    use crate::schema::{goals, measures, status_updates};
+    use diesel::NullableExpressionMethods;
+    let plan_of_goal = |goal_id| {
+        goals::table
+            .find(goal_id)
+            .select(goals::plan_id)
+            .single_value()
+    };
+    let query = plans::table.select(plans::status).into_boxed();
+    let query = match item {
+        Contained::Plan(id) => query.filter(plans::id.eq(id)),
+        Contained::Area(id) => query.filter(
+            plans::id
+                .nullable()
+                .eq(areas::table.find(id).select(areas::plan_id).single_value()),
+        ),
+        Contained::Goal(id) => query.filter(plans::id.nullable().eq(plan_of_goal(id))),
+        Contained::StatusUpdate(id) => query.filter(
+            plans::id.nullable().eq(goals::table
+                .filter(
+                    goals::id.nullable().eq(status_updates::table
+                        .find(id)
+                        .select(status_updates::goal_id)
+                        .single_value()),
+                )
+                .select(goals::plan_id)
+                .single_value()),
+        ),
+        Contained::Measure(id) => query.filter(
+            plans::id.nullable().eq(goals::table
+                .filter(
+                    goals::id.nullable().eq(measures::table
+                        .find(id)
+                        .select(measures::goal_id)
+                        .single_value()),
+                )
+                .select(goals::plan_id)
+                .single_value()),
+        ),
+    };
+    Ok(query.first(conn).await.optional()?)
 }

@@ -7,14 +7,34 @@ use utoipa::openapi::{
     ContentBuilder, HeaderBuilder, OpenApi as Document, Ref, RefOr, Response, ResponseBuilder,
 };
 
+use std::collections::BTreeMap;
+
+use utoipa::openapi::header::Header;
+
+use crate::api::access::Rule;
 use crate::error::{ApiError, FieldError, Problem};
 
 /// The shared error responses: name, status, description and an example error.
-const ERRORS: [(&str, u16, &str); 8] = [
+const ERRORS: [(&str, u16, &str); 11] = [
     (
         "BadRequest",
         400,
-        "The request could not be read: malformed JSON, an empty body, or a bad query parameter or header (named in `errors`).",
+        "The request could not be read: malformed JSON, an empty body, or a bad query parameter or header (named in `errors`). A token in the URL is refused this way too: send it in the `Authorization` header.",
+    ),
+    (
+        "Unauthorized",
+        401,
+        "The operation needs an API token and the request has none, or one that does not work (malformed, unknown, expired or revoked; `detail` says which). Send `Authorization: Bearer <token>`.",
+    ),
+    (
+        "Forbidden",
+        403,
+        "The token works but lacks the scope this operation needs; `detail` and `WWW-Authenticate` name it.",
+    ),
+    (
+        "TooManyRequests",
+        429,
+        "The token (or, without one, the client address) has used up its requests for now; retry after the number of seconds in `Retry-After`.",
     ),
     (
         "NotFound",
@@ -67,6 +87,7 @@ pub fn add_error_responses(document: &mut Document) {
             path.starts_with("/api/v1/") && !path.ends_with("openapi.json") || path == "/readyz";
         for (method, operation) in super::operations(item) {
             add_errors(operation, path, &method, uses_database);
+            add_access_errors(operation);
         }
     }
 }
@@ -80,7 +101,7 @@ fn shared_response(status: u16, description: &str) -> Response {
             .example(Some(example))
             .build(),
     );
-    if status == 503 {
+    if status == 503 || status == 429 {
         let seconds = ObjectBuilder::new()
             .schema_type(Type::Integer)
             .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
@@ -91,6 +112,17 @@ fn shared_response(status: u16, description: &str) -> Response {
             HeaderBuilder::new()
                 .schema(Some(seconds))
                 .description(Some("Seconds to wait before retrying"))
+                .build(),
+        );
+    }
+    if status == 401 || status == 403 {
+        response = response.header(
+            "WWW-Authenticate",
+            HeaderBuilder::new()
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .description(Some(
+                    "The Bearer challenge (RFC 6750), with `error` and, for a 403, the `scope` needed",
+                ))
                 .build(),
         );
     }
@@ -129,9 +161,64 @@ fn add_errors(operation: &mut Operation, path: &str, method: &HttpMethod, uses_d
     add(503, uses_database);
 }
 
+/// The answers of the access check (`crate::api::access`): 401 and 403 where a
+/// token can be needed, 429 where requests are counted; and the rate limit headers
+/// on every answer of a counted operation.
+fn add_access_errors(operation: &mut Operation) {
+    let security = serde_json::to_value(&operation.security).unwrap_or_default();
+    if matches!(Rule::declared(&security), None | Some(Rule::Anyone)) {
+        return;
+    }
+    for (status, name) in [
+        ("401", "Unauthorized"),
+        ("403", "Forbidden"),
+        ("429", "TooManyRequests"),
+    ] {
+        operation
+            .responses
+            .responses
+            .insert(status.to_owned(), RefOr::Ref(Ref::from_response_name(name)));
+    }
+    for response in operation.responses.responses.values_mut() {
+        if let RefOr::T(response) = response {
+            add_rate_limit_headers(&mut response.headers);
+        }
+    }
+}
+
+/// The `RateLimit-Policy` and `RateLimit` headers of the IETF draft, as
+/// `crate::api::rate_limit` sends them.
+pub fn add_rate_limit_headers(headers: &mut BTreeMap<String, RefOr<Header>>) {
+    for (name, description) in [
+        (
+            "RateLimit-Policy",
+            "The limit that applies: `\"token\";q=1200;w=60` is 1,200 requests a minute for the token (`\"address\"` without one); absent when there is no limit",
+        ),
+        (
+            "RateLimit",
+            "What is left of it: `\"token\";r=1187;t=1` is 1,187 requests left, and the full quota back in 1 second",
+        ),
+    ] {
+        headers.insert(
+            name.to_owned(),
+            HeaderBuilder::new()
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .description(Some(description))
+                .build()
+                .into(),
+        );
+    }
+}
+
 fn example_problem(status: u16) -> Problem {
     let error = match status {
         400 => ApiError::bad_parameter("limit", "must be from 1 to 200 (got 500)"),
+        401 => ApiError::Unauthorized {
+            error: Some("invalid_token"),
+            detail: "the token \"member portal\" expired on 2027-02-25 12:00 UTC; ask an admin for a new one".to_owned(),
+        },
+        403 => ApiError::Forbidden { scope: "write" },
+        429 => ApiError::TooManyRequests { retry_after: 3 },
         404 => ApiError::not_found("plan", "0193a3c4-5b6e-7f00-8a1b-2c3d4e5f6a7b"),
         409 => ApiError::Conflict("the plan still has 3 strategic area(s); delete them first, or repeat the request with ?cascade=true to delete the plan with all its areas, goals and status updates".to_owned()),
         413 => ApiError::PayloadTooLarge(2 * 1024 * 1024),

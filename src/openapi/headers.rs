@@ -1,6 +1,5 @@
 //! The headers every operation takes and gives by its method, and the responses
-//! they bring: entity tags and conditional requests, idempotency keys, and the
-//! actor the change feed records.
+//! they bring: entity tags and conditional requests, and idempotency keys.
 
 use utoipa::ToSchema;
 use utoipa::openapi::header::HeaderBuilder;
@@ -13,7 +12,6 @@ use utoipa::openapi::{
 use crate::api::conditional::MAX_CONDITION_LENGTH;
 use crate::api::idempotency::MAX_KEY_LENGTH;
 use crate::error::{ApiError, Problem};
-use crate::models::event::ACTOR_LENGTH;
 
 /// The length of the entity tags the service makes: 32 hex digits in quotes.
 const ETAG_LENGTH: usize = 34;
@@ -31,13 +29,15 @@ pub fn add_headers(document: &mut Document) {
             continue;
         }
         let is_import = path.ends_with("/import");
+        // Its answer holds a new token, which is never stored, so never replayed.
+        let replayable = path != "/api/v1/tokens";
         for (method, operation) in super::operations(item) {
-            add_to(operation, &method, is_import);
+            add_to(operation, &method, is_import, replayable);
         }
     }
 }
 
-fn add_to(operation: &mut Operation, method: &HttpMethod, is_import: bool) {
+fn add_to(operation: &mut Operation, method: &HttpMethod, is_import: bool, replayable: bool) {
     let parameters = operation.parameters.get_or_insert_with(Vec::new);
     let responses = &mut operation.responses.responses;
     let refer = |name: &str| RefOr::Ref(Ref::from_response_name(name));
@@ -51,7 +51,7 @@ fn add_to(operation: &mut Operation, method: &HttpMethod, is_import: bool) {
             ));
             responses.insert("304".to_owned(), refer("NotModified"));
         }
-        HttpMethod::Post => {
+        HttpMethod::Post if replayable => {
             parameters.push(header_parameter(
                 "Idempotency-Key",
                 "Makes the request safe to retry: a retry with the same key and the same request, within 24 hours, gets the first response back (with `Idempotent-Replayed: true`) and does nothing again. Use a new key, such as a fresh UUID, for each new request.",
@@ -71,14 +71,6 @@ fn add_to(operation: &mut Operation, method: &HttpMethod, is_import: bool) {
         }
         _ => {}
     }
-    if !matches!(method, HttpMethod::Get) {
-        parameters.push(header_parameter(
-            "X-Actor",
-            "Who is making the change (a user name or e-mail address), as the change feed and history record it; `anonymous` when left out.",
-            PRINTABLE,
-            ACTOR_LENGTH,
-        ));
-    }
     for (status, response) in responses.iter_mut() {
         let RefOr::T(response) = response else {
             continue;
@@ -92,7 +84,7 @@ fn add_to(operation: &mut Operation, method: &HttpMethod, is_import: bool) {
         if gives_item {
             response.headers.insert("ETag".to_owned(), etag_header());
         }
-        if matches!(method, HttpMethod::Post) && status.starts_with('2') {
+        if matches!(method, HttpMethod::Post) && replayable && status.starts_with('2') {
             response.headers.insert(
                 "Idempotent-Replayed".to_owned(),
                 RefOr::T(HeaderBuilder::new()
@@ -114,7 +106,7 @@ fn add_to(operation: &mut Operation, method: &HttpMethod, is_import: bool) {
 /// `*`, or a list of entity tags (RFC 9110 §8.8.3), as `If-Match` and
 /// `If-None-Match` take them.
 const ENTITY_TAGS: &str = r#"^(\*|(W/)?"[!#-~]*"( *, *(W/)?"[!#-~]*")*)$"#;
-/// Printable ASCII, not blank: header values that name someone or something.
+/// Printable ASCII, not blank: an idempotency key.
 const PRINTABLE: &str = "^[ -~]*[!-~][ -~]*$";
 
 fn header_parameter(

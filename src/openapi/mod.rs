@@ -15,6 +15,7 @@ use serde_json::Value;
 use utoipa::openapi::extensions::ExtensionsBuilder;
 use utoipa::openapi::path::{HttpMethod, Operation, PathItem};
 use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::server::{Server, ServerBuilder};
 use utoipa::openapi::{OpenApi as Document, RefOr};
 use utoipa::{OpenApi, PartialSchema, ToSchema};
@@ -50,6 +51,8 @@ header.",
         (name = "goals", description = "Goals and sub-goals of a strategic area, numbered \"1\", \"1.1\", ..."),
         (name = "status updates", description = "Progress reports on a goal; the latest sets the goal's status"),
         (name = "measures", description = "Measurable targets of a goal, whose values status updates record"),
+        (name = "changes", description = "The change feed and the revision history of plans, areas and goals"),
+        (name = "tokens", description = "API tokens, managed with an admin token"),
         (name = "service", description = "Health checks and this document"),
     ),
     components(schemas(Problem, FieldError, UpdatesInDocument, SheetFormat))
@@ -65,6 +68,7 @@ pub fn document() -> Document {
         .split_for_parts();
     let mut document = document;
     document.servers = Some(vec![server()]);
+    add_bearer_scheme(&mut document);
     headers::add_headers(&mut document);
     errors::add_error_responses(&mut document);
     links::add_links(&mut document);
@@ -92,6 +96,23 @@ fn require_response_fields(document: &mut Document) {
             object.required = object.properties.keys().cloned().collect();
         }
     }
+}
+
+/// The one security scheme: API tokens sent as `Authorization: Bearer <token>`.
+/// Each operation names the scope it needs (see `crate::api::access`).
+fn add_bearer_scheme(document: &mut Document) {
+    let scheme = HttpBuilder::new()
+        .scheme(HttpAuthScheme::Bearer)
+        .bearer_format("stk_ followed by 65 letters, digits, - and _")
+        .description(Some(
+            "An API token, sent as `Authorization: Bearer <token>` (never in the URL). Scopes: `read` (everything, drafts included), `write` (create, change, delete and import; includes `read`), `admin` (manage tokens). Each operation's security names the scope it needs; operations that also list an empty requirement may be called without a token, and then hide draft plans (as a 404), unless the service runs with `PUBLIC_READING=false`. The first admin token is made with `strategy-tracker tokens create --name NAME --scope admin`.",
+        ))
+        .build();
+    document
+        .components
+        .get_or_insert_with(Default::default)
+        .security_schemes
+        .insert("bearer".to_owned(), RefOr::T(SecurityScheme::Http(scheme)));
 }
 
 /// The API is served from wherever the document is: a relative server, so a

@@ -16,6 +16,7 @@ use diesel::{Connection, RunQueryDsl};
 use serde_json::{Value, json};
 use strategy_tracker::config::Config;
 use strategy_tracker::db::{self, SetupConnection};
+use strategy_tracker::models::api_token::secret::TokenSecret;
 use strategy_tracker::startup;
 use uuid::Uuid;
 
@@ -30,8 +31,24 @@ pub fn database_url(name: &str) -> String {
     db::with_database_name(&server_url(), name).expect("TEST_DATABASE_URL names a database")
 }
 
-/// A migrated database named after the migrations' contents, made once per test
-/// process, and cloned for every test (far faster than migrating each one).
+/// The token every test client sends unless told otherwise: it has every scope, is
+/// named "test suite", and is in every test database (made here, not at random,
+/// so that every test process knows it).
+pub const TEST_TOKEN: &str =
+    "stk_EBESExQVFhcYGRobHB0eHwQEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8";
+/// The id of [`TEST_TOKEN`].
+pub fn test_token_id() -> Uuid {
+    TokenSecret::parse(TEST_TOKEN)
+        .expect("the test token is well formed")
+        .id
+}
+
+/// The name changes made with [`TEST_TOKEN`] are recorded under.
+pub const TEST_TOKEN_NAME: &str = "test suite";
+
+/// A migrated database named after the migrations' contents, with [`TEST_TOKEN`],
+/// made once per test process, and cloned for every test (far faster than
+/// migrating each one).
 fn template() -> &'static str {
     static TEMPLATE: OnceLock<String> = OnceLock::new();
     TEMPLATE.get_or_init(|| {
@@ -41,9 +58,23 @@ fn template() -> &'static str {
         );
         let url = database_url(&name);
         // A plain thread: the set-up connection runs its own runtime.
-        std::thread::spawn(move || db::prepare(&url).expect("the template database migrates"))
-            .join()
-            .expect("the template thread finishes");
+        std::thread::spawn(move || {
+            db::prepare(&url).expect("the template database migrates");
+            let token = TokenSecret::parse(TEST_TOKEN).expect("the test token is well formed");
+            let digest: String = token.digest().iter().map(|b| format!("{b:02x}")).collect();
+            let mut conn =
+                SetupConnection::establish(&url).expect("the template accepts connections");
+            diesel::sql_query(format!(
+                "INSERT INTO api_tokens (id, name, scopes, secret_sha256) \
+                 VALUES ('{}', '{TEST_TOKEN_NAME}', '{{read,write,admin}}', '\\x{digest}') \
+                 ON CONFLICT (id) DO NOTHING",
+                token.id
+            ))
+            .execute(&mut conn)
+            .expect("the test token is stored");
+        })
+        .join()
+        .expect("the template thread finishes");
         name
     })
 }
@@ -53,6 +84,7 @@ fn migrations_fingerprint() -> u64 {
     let mut files: Vec<_> = walk(&dir);
     files.sort();
     let mut hasher = DefaultHasher::new();
+    TEST_TOKEN.hash(&mut hasher);
     for file in files {
         file.hash(&mut hasher);
         std::fs::read(&file)
@@ -128,6 +160,9 @@ pub fn test_config(database_url: String) -> Config {
         body_limit_bytes: 64 * 1024,
         require_if_match: false,
         cors_allowed_origins: Vec::new(),
+        public_reading: true,
+        rate_limit_per_token: 0,
+        rate_limit_per_address: 0,
         workers: Some(1),
     }
 }
@@ -330,7 +365,17 @@ pub fn start(config: &Config) -> (String, ServerHandle) {
     (address, handle)
 }
 
+/// A client that sends [`TEST_TOKEN`] with every request, as a staff script would.
 pub fn client() -> awc::Client {
+    awc::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .disable_redirects()
+        .add_default_header(("Authorization", format!("Bearer {TEST_TOKEN}")))
+        .finish()
+}
+
+/// A client that sends no token, as a member's browser would.
+pub fn anonymous_client() -> awc::Client {
     awc::Client::builder()
         .timeout(std::time::Duration::from_secs(30))
         .disable_redirects()

@@ -1,0 +1,375 @@
+//! Who is calling and what they may do. Every operation of the OpenAPI document
+//! declares its security (the handlers' `security(...)`), and this middleware
+//! enforces exactly that, so the document cannot promise what the service does not
+//! do, and a route without a declared scope cannot start:
+//!
+//! - `security(())`: anyone (health checks, the document itself);
+//! - `security((), ("bearer" = ["read"]))`: anyone may read what is not a draft
+//!   (unless public reading is off); drafts need `read`, and without it are a 404,
+//!   as if they did not exist;
+//! - `security(("bearer" = [scope]))`: a token with that scope.
+//!
+//! No token where one is needed, or one that does not work, is a 401 with a
+//! `WWW-Authenticate: Bearer` challenge; a working token without the scope a 403
+//! naming it. Each request also counts against its rate limit here.
+
+mod token_check;
+
+use std::collections::HashMap;
+use std::future::{Ready, ready};
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::http::header::{AUTHORIZATION, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use utoipa::openapi::OpenApi as Document;
+use uuid::Uuid;
+
+pub use self::token_check::TokenCache;
+use super::rate_limit::{Client, RateLimiter};
+use crate::db::Pool;
+use crate::error::ApiError;
+use crate::models::api_token::secret::{PREFIX, TokenSecret};
+use crate::models::api_token::{Scope, StoredToken};
+use crate::models::plan::{self, Contained};
+use crate::models::{PlanStatus, TextEnum};
+
+/// What an operation asks of its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    Anyone,
+    /// Anyone may read what is not a draft; drafts need `read`.
+    PublicRead,
+    Needs(Scope),
+}
+
+impl Rule {
+    /// The rule an operation's `security` declares, or `None` if it declares none
+    /// this service knows (which stops the service from starting).
+    pub fn declared(security: &serde_json::Value) -> Option<Self> {
+        let requirements = security.as_array()?;
+        let scopes: Vec<Option<Scope>> = requirements
+            .iter()
+            .map(|requirement| {
+                let scheme = requirement.as_object()?.get("bearer")?.as_array()?;
+                match scheme.as_slice() {
+                    [scope] => scope.as_str().and_then(Scope::parse),
+                    _ => None,
+                }
+            })
+            .collect();
+        let anyone = requirements
+            .iter()
+            .any(|requirement| requirement.as_object().is_some_and(|r| r.is_empty()));
+        match (anyone, scopes.as_slice()) {
+            (true, [None]) => Some(Self::Anyone),
+            (true, [None, Some(Scope::Read)]) => Some(Self::PublicRead),
+            (false, [Some(scope)]) => Some(Self::Needs(*scope)),
+            _ => None,
+        }
+    }
+}
+
+/// The rules of every operation, the token cache and the rate limits.
+pub struct AccessControl {
+    rules: HashMap<(Method, String), Rule>,
+    public_reading: bool,
+    tokens: Arc<TokenCache>,
+    limiter: RateLimiter,
+}
+
+impl AccessControl {
+    /// Reads every operation's rule from the document.
+    pub fn new(
+        document: &Document,
+        public_reading: bool,
+        tokens: Arc<TokenCache>,
+        limiter: RateLimiter,
+    ) -> Result<Self, String> {
+        let rules = operation_rules(document)?;
+        Ok(Self {
+            rules,
+            public_reading,
+            tokens,
+            limiter,
+        })
+    }
+}
+
+/// Each operation's rule, by method and path; an error names an operation that
+/// declares no rule this service knows.
+pub fn operation_rules(document: &Document) -> Result<HashMap<(Method, String), Rule>, String> {
+    let paths = serde_json::to_value(&document.paths).map_err(|error| error.to_string())?;
+    let mut rules = HashMap::new();
+    for (path, item) in paths.as_object().into_iter().flatten() {
+        for (method, operation) in item.as_object().into_iter().flatten() {
+            let Ok(method) = Method::from_bytes(method.to_ascii_uppercase().as_bytes()) else {
+                continue;
+            };
+            let security = operation
+                .get("security")
+                .unwrap_or(&serde_json::Value::Null);
+            let rule = Rule::declared(security).ok_or_else(|| {
+                format!("{method} {path} declares no access rule: give its #[utoipa::path] a security(...)")
+            })?;
+            // Drafts are hidden by the path's first id, so a public route's must name
+            // something that belongs to a plan.
+            if rule == Rule::PublicRead
+                && let Some(name) = path.split('/').find_map(parameter)
+                && contained(name, Uuid::nil()).is_none()
+            {
+                return Err(format!(
+                    "{method} {path} is public, but drafts cannot be hidden behind its {{{name}}}: say in access::contained what it names"
+                ));
+            }
+            rules.insert((method, path.clone()), rule);
+        }
+    }
+    Ok(rules)
+}
+
+/// The caller of a request, as the access check found it.
+#[derive(Debug, Clone, Default)]
+pub struct Access {
+    token: Option<Arc<StoredToken>>,
+}
+
+impl Access {
+    /// Who changes are recorded as made by: the token's name.
+    pub fn actor(&self) -> &str {
+        self.token
+            .as_ref()
+            .map_or("anonymous", |token| token.record.name.as_str())
+    }
+
+    /// The token's id, which idempotency keys belong to.
+    pub fn token_id(&self) -> Option<Uuid> {
+        self.token.as_ref().map(|token| token.record.id)
+    }
+
+    /// Whether draft plans are visible to the caller.
+    pub fn reads_drafts(&self) -> bool {
+        self.has(Scope::Read)
+    }
+
+    fn has(&self, scope: Scope) -> bool {
+        self.token
+            .as_ref()
+            .is_some_and(|token| token.record.grants(scope))
+    }
+}
+
+impl FromRequest for Access {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(request
+            .extensions()
+            .get::<Self>()
+            .cloned()
+            .unwrap_or_default()))
+    }
+}
+
+/// Middleware: see the module documentation.
+pub async fn check_access(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if let Err(error) = refuse_token_in_query(request.query_string()) {
+        return Ok(request.error_response(error));
+    }
+    let control = request
+        .app_data::<web::Data<AccessControl>>()
+        .expect("the app has its access control")
+        .clone();
+    let pattern = request.match_pattern().unwrap_or_default();
+    let rule = control
+        .rules
+        .get(&(request.method().clone(), pattern.clone()))
+        .copied();
+    // Health checks, the document, Swagger UI and unknown paths are for anyone.
+    let Some(rule) = rule.filter(|rule| *rule != Rule::Anyone) else {
+        return Ok(next.call(request).await?.map_into_boxed_body());
+    };
+    let identified = identify(&request, &control.tokens).await;
+    let client = match &identified {
+        Ok(Some(token)) => Client::Token(token.record.id),
+        _ => Client::Address(
+            request
+                .peer_addr()
+                .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |peer| peer.ip()),
+        ),
+    };
+    let allowance = control.limiter.take(client);
+    let admitted = match (
+        allowance.and_then(|allowance| allowance.refused_for),
+        identified,
+    ) {
+        (Some(retry_after), _) => Err(ApiError::TooManyRequests { retry_after }),
+        (None, Err(error)) => Err(error),
+        (None, Ok(token)) => admit(&control, &request, &pattern, rule, Access { token }).await,
+    };
+    let mut response = match admitted {
+        Ok(access) => {
+            request.extensions_mut().insert(access);
+            next.call(request).await?.map_into_boxed_body()
+        }
+        Err(error) => request.error_response(error),
+    };
+    if let Some(allowance) = allowance {
+        allowance.add_headers(response.headers_mut());
+    }
+    Ok(response)
+}
+
+/// Lets the caller through if the rule allows it, hiding drafts from those
+/// without `read`.
+async fn admit(
+    control: &AccessControl,
+    request: &ServiceRequest,
+    pattern: &str,
+    rule: Rule,
+    access: Access,
+) -> Result<Access, ApiError> {
+    let needed = match rule {
+        Rule::Anyone => None,
+        Rule::PublicRead if control.public_reading => None,
+        Rule::PublicRead => Some(Scope::Read),
+        Rule::Needs(scope) => Some(scope),
+    };
+    if let Some(scope) = needed {
+        if access.token.is_none() {
+            return Err(ApiError::Unauthorized {
+                error: None,
+                detail: format!(
+                    "this needs an API token with the {} scope, sent as Authorization: Bearer <token> (with curl: -H \"Authorization: Bearer $TOKEN\")",
+                    scope.as_str()
+                ),
+            });
+        }
+        if !access.has(scope) {
+            return Err(ApiError::Forbidden {
+                scope: scope.as_str(),
+            });
+        }
+    }
+    if rule == Rule::PublicRead && !access.reads_drafts() {
+        hide_drafts(request, pattern).await?;
+    }
+    Ok(access)
+}
+
+/// The token the request presents, if any, checked.
+async fn identify(
+    request: &ServiceRequest,
+    tokens: &TokenCache,
+) -> Result<Option<Arc<StoredToken>>, ApiError> {
+    let mut values = request.headers().get_all(AUTHORIZATION);
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(malformed("send one Authorization header, not several"));
+    }
+    let secret = bearer_token(value)?;
+    let pool = request
+        .app_data::<web::Data<Pool>>()
+        .expect("the app has a pool");
+    tokens
+        .check(&secret, async || super::connection(pool).await)
+        .await
+        .map(Some)
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+fn bearer_token(value: &HeaderValue) -> Result<TokenSecret, ApiError> {
+    let text = value
+        .to_str()
+        .map_err(|_| malformed("the Authorization header must be ASCII: Bearer <token>"))?;
+    let (scheme, token) = text.trim().split_once(' ').unwrap_or((text.trim(), ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(malformed(
+            "the Authorization header must be Bearer <token> (with curl: -H \"Authorization: Bearer $TOKEN\"); no other scheme is accepted",
+        ));
+    }
+    TokenSecret::parse(token.trim()).map_err(|why| ApiError::Unauthorized {
+        error: Some("invalid_token"),
+        detail: why.to_owned(),
+    })
+}
+
+fn malformed(detail: &str) -> ApiError {
+    ApiError::Unauthorized {
+        error: Some("invalid_request"),
+        detail: detail.to_owned(),
+    }
+}
+
+/// Tokens in URLs end up in logs, browser histories and proxies: a query with one
+/// (or with RFC 6750's `access_token`) is refused, before anything else.
+fn refuse_token_in_query(query: &str) -> Result<(), ApiError> {
+    for pair in query.split('&') {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if name == "access_token" || value.starts_with(PREFIX) {
+            return Err(ApiError::bad_parameter(
+                name,
+                "API tokens are not accepted in the URL, where logs and browser histories keep them: send the token in the Authorization header (with curl: -H \"Authorization: Bearer $TOKEN\"), and as this one has been in a URL, consider revoking it and using a new one",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A 404 for a path into a draft plan, the same a missing id gets, so that a draft's
+/// existence is not revealed. Ids that are not UUIDs or name nothing are left to
+/// the handler, which answers them the same way.
+async fn hide_drafts(request: &ServiceRequest, pattern: &str) -> Result<(), ApiError> {
+    let Some((name, id)) = first_path_id(pattern, request.path()) else {
+        return Ok(());
+    };
+    let Some((item, kind)) = contained(name, id) else {
+        return Ok(());
+    };
+    let pool = request
+        .app_data::<web::Data<Pool>>()
+        .expect("the app has a pool");
+    let status = plan::status_containing(&mut *super::connection(pool).await?, item).await?;
+    match status {
+        Some(PlanStatus::Draft) => Err(ApiError::not_found(kind, id)),
+        _ => Ok(()),
+    }
+}
+
+/// The first id in a path and the name the pattern gives it:
+/// `/api/v1/goals/{goal_id}/measures` gives `goal_id`. `None` if the pattern has no
+/// id, or the path's is not a UUID (the handler answers that with its 404).
+fn first_path_id<'a>(pattern: &'a str, path: &str) -> Option<(&'a str, Uuid)> {
+    let (name, text) = pattern
+        .split('/')
+        .zip(path.split('/'))
+        .find_map(|(part, text)| Some((parameter(part)?, text)))?;
+    Some((name, Uuid::try_parse(text).ok()?))
+}
+
+/// The name of a pattern's `{name}` segment.
+fn parameter(segment: &str) -> Option<&str> {
+    segment.strip_prefix('{')?.strip_suffix('}')
+}
+
+/// What a path id names, and how its 404 calls it.
+fn contained(name: &str, id: Uuid) -> Option<(Contained, &'static str)> {
+    Some(match name {
+        "plan_id" => (Contained::Plan(id), "plan"),
+        "area_id" => (Contained::Area(id), "strategic area"),
+        "goal_id" => (Contained::Goal(id), "goal"),
+        "update_id" => (Contained::StatusUpdate(id), "status update"),
+        "measure_id" => (Contained::Measure(id), "measure"),
+        _ => return None,
+    })
+}

@@ -1,0 +1,66 @@
+//! One `LISTEN` connection per instance, for what other transactions announce at
+//! commit: new events, which wake the change feed's long polls, and changes to
+//! tokens, which clear the token cache. While the connection is down, the cache is
+//! off (every token is checked in the database) and long polls recheck every second.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::ConnectionError;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use futures_util::StreamExt;
+use tokio::sync::watch;
+
+use super::access::TokenCache;
+use super::events::FeedSignal;
+
+/// The channel the event triggers notify on commit.
+const EVENTS: &str = "strategy_tracker_events";
+/// The channel the token trigger notifies on revocation and other changes.
+const TOKENS: &str = "strategy_tracker_tokens";
+/// How long to wait before connecting again after the connection broke.
+const RECONNECT_AFTER: Duration = Duration::from_secs(1);
+
+/// Starts listening on the database at `database_url`, in the background, for as
+/// long as the returned signal (or a clone of its app data) is alive.
+pub fn listen(database_url: String, tokens: Arc<TokenCache>) -> FeedSignal {
+    let (sender, receiver) = watch::channel(0);
+    actix_web::rt::spawn(async move {
+        while !sender.is_closed() {
+            if let Err(error) = forward(&database_url, &sender, &tokens).await {
+                log::debug!("notification listener: {error}; reconnecting");
+            }
+            tokens.set_listening(false);
+            tokio::time::sleep(RECONNECT_AFTER).await;
+        }
+    });
+    FeedSignal(receiver)
+}
+
+async fn forward(
+    database_url: &str,
+    feed: &watch::Sender<u64>,
+    tokens: &TokenCache,
+) -> Result<(), ConnectionError> {
+    let mut conn = AsyncPgConnection::establish(database_url).await?;
+    for channel in [EVENTS, TOKENS] {
+        diesel::sql_query(format!("LISTEN {channel}"))
+            .execute(&mut conn)
+            .await
+            .map_err(ConnectionError::CouldntSetupConfiguration)?;
+    }
+    // From here on no token change can go unheard.
+    tokens.set_listening(true);
+    let mut notifications = std::pin::pin!(conn.notifications_stream());
+    while let Some(Ok(notification)) = notifications.next().await {
+        if feed.is_closed() {
+            break;
+        }
+        if notification.channel == TOKENS {
+            tokens.clear();
+        } else {
+            feed.send_modify(|commits| *commits += 1);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,110 @@
+//! `/api/v1/tokens` and `/api/v1/tokens/{token_id}`: API tokens, managed with an
+//! admin token. The first admin token is made on the command line
+//! (`strategy-tracker tokens create`).
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::access::TokenCache;
+use super::conditional::IfMatch;
+use super::extract::QueryParams;
+use super::{Db, PageParams, connection, created, delete_item, list_body, page_response};
+use crate::error::ApiError;
+use crate::models::api_token::{self, ApiToken, CreatedToken, TokenInput};
+
+list_body!(TokenList, ApiToken, "tokens");
+
+/// List API tokens
+///
+/// Every token, revoked ones included, newest first; never the tokens themselves.
+#[utoipa::path(
+    security(("bearer" = ["admin"])),
+    tag = "tokens",
+    params(PageParams),
+    responses((status = 200, description = "A page of tokens", body = TokenList,
+        headers(("Link" = String, description = "The next page, as `<url>; rel=\"next\"`, when there is one"))))
+)]
+#[get("/tokens")]
+pub async fn list_tokens(
+    request: HttpRequest,
+    db: Db,
+    QueryParams(params): QueryParams<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let page = params.page()?;
+    let tokens = api_token::list(&mut *connection(&db).await?, &page).await?;
+    Ok(page_response(&request, tokens))
+}
+
+/// Create an API token
+///
+/// The answer holds the token itself, shown this once: the service keeps only a
+/// hash of it. Store it where its user keeps secrets.
+#[utoipa::path(
+    security(("bearer" = ["admin"])),
+    tag = "tokens",
+    request_body = TokenInput,
+    responses((status = 201, description = "The token was created; `token` is the token itself", body = CreatedToken,
+        headers(
+            ("Location" = String, description = "The new token's address"),
+            ("Cache-Control" = String, description = "`no-store`: the answer holds a secret")
+        )))
+)]
+#[post("/tokens")]
+pub async fn create_token(db: Db, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
+    let input = TokenInput::read(body.into_inner())?;
+    let token = api_token::create(&mut *connection(&db).await?, input).await?;
+    let mut response = created(format!("/api/v1/tokens/{}", token.record.id), &token);
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
+
+/// Get an API token
+#[utoipa::path(
+    security(("bearer" = ["admin"])),
+    tag = "tokens",
+    params(("token_id" = Uuid, Path, description = "The token's id")),
+    responses((status = 200, description = "The token's record", body = ApiToken))
+)]
+#[get("/tokens/{token_id}")]
+pub async fn get_token(db: Db, token_id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let token = api_token::get(&mut *connection(&db).await?, *token_id).await?;
+    Ok(HttpResponse::Ok().json(token))
+}
+
+/// Revoke an API token
+///
+/// The token stops working at once, on every instance. Its record stays, with
+/// `revoked_at`, so that the changes made with it still name a known token.
+/// Revoking a revoked token changes nothing.
+#[utoipa::path(
+    security(("bearer" = ["admin"])),
+    tag = "tokens",
+    params(("token_id" = Uuid, Path, description = "The token's id")),
+    responses((status = 204, description = "The token is revoked"))
+)]
+#[delete("/tokens/{token_id}")]
+pub async fn revoke_token(
+    request: HttpRequest,
+    db: Db,
+    cache: web::Data<TokenCache>,
+    if_match: IfMatch,
+    token_id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let id = *token_id;
+    let response = delete_item(
+        &db,
+        &request,
+        &if_match,
+        async |conn| api_token::get(conn, id).await,
+        async |conn| api_token::revoke(conn, id).await.map(drop),
+    )
+    .await?;
+    // Other instances hear of it from the database; this one does not wait to.
+    cache.clear();
+    Ok(response)
+}
