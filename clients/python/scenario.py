@@ -1,8 +1,8 @@
 """Drive the live service through the generated Python client (openapi-python-client).
 
 Usage: scenario.py [BASE_URL]   (default: $STRATEGY_TRACKER_URL; the service root, e.g.
-http://127.0.0.1:8080, since the document's paths already start with /api/v1).
-Exits non-zero on the first mismatch.
+http://127.0.0.1:8080, since the document's paths already start with /api/v1), with a
+write token in $STRATEGY_TRACKER_TOKEN. Exits non-zero on the first mismatch.
 """
 
 import datetime
@@ -13,7 +13,7 @@ from pathlib import Path
 # The client is generated, not committed: run-sdk-scenarios writes it next to this file.
 sys.path.insert(0, str(Path(__file__).resolve().parent / "generated"))
 
-from strategy_tracker_client import Client
+from strategy_tracker_client import AuthenticatedClient, Client
 from strategy_tracker_client.api.areas import create_area
 from strategy_tracker_client.api.goals import create_goal, get_goal, list_plan_goals
 from strategy_tracker_client.api.plans import create_plan, delete_plan
@@ -58,7 +58,28 @@ def main():
     base_url = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("STRATEGY_TRACKER_URL")
     if not base_url:
         sys.exit("usage: scenario.py BASE_URL (or set STRATEGY_TRACKER_URL)")
-    client = Client(base_url=base_url, raise_on_unexpected_status=True)
+    token = os.environ.get("STRATEGY_TRACKER_TOKEN")
+    if not token:
+        sys.exit("set STRATEGY_TRACKER_TOKEN to a token with the write scope")
+
+    # Without a token a write is refused, and the 401 is the typed Problem.
+    anonymous = Client(base_url=base_url, raise_on_unexpected_status=True)
+    refused = expect(
+        create_plan.sync_detailed(
+            client=anonymous,
+            body=PlanInput(
+                title="Without a token",
+                period_start=datetime.date(2022, 9, 1),
+                period_end=datetime.date(2025, 8, 31),
+            ),
+        ),
+        401,
+        Problem,
+    )
+    print(f"without a token: 401 as expected: {refused.detail}")
+
+    # The document's bearer scheme makes the generator send the token.
+    client = AuthenticatedClient(base_url=base_url, token=token, raise_on_unexpected_status=True)
 
     plan = expect(
         create_plan.sync_detailed(

@@ -1,7 +1,8 @@
 // Drive the live service through the generated TypeScript client (openapi-generator's
 // typescript-fetch). Usage: node generated/dist/scenario.js [BASE_URL]; the default is
 // $STRATEGY_TRACKER_URL, the service root (e.g. http://127.0.0.1:8080), since the document's
-// paths already start with /api/v1. Exits non-zero on the first mismatch.
+// paths already start with /api/v1. A write token comes from $STRATEGY_TRACKER_TOKEN.
+// Exits non-zero on the first mismatch.
 import {
   AreasApi,
   Configuration,
@@ -33,7 +34,23 @@ const day = (year: number, month: number, date: number) => new Date(year, month 
 async function main(): Promise<void> {
   const basePath = process.argv[2] ?? process.env.STRATEGY_TRACKER_URL;
   if (!basePath) throw new Error("usage: scenario.js BASE_URL (or set STRATEGY_TRACKER_URL)");
-  const config = new Configuration({ basePath });
+  const token = process.env.STRATEGY_TRACKER_TOKEN;
+  if (!token) throw new Error("set STRATEGY_TRACKER_TOKEN to a token with the write scope");
+
+  // Without a token a write is refused with a 401 problem document.
+  try {
+    await new PlansApi(new Configuration({ basePath })).createPlan({
+      planInput: { title: "Without a token", periodStart: day(2022, 9, 1), periodEnd: day(2025, 8, 31) },
+    });
+    throw new Error("a plan was created without a token");
+  } catch (e) {
+    if (!(e instanceof ResponseError) || e.response.status !== 401) throw e;
+    const problem = ProblemFromJSON(await e.response.json());
+    console.log(`without a token: 401 as expected: ${problem.detail}`);
+  }
+
+  // The document's bearer scheme makes the generated client send the token.
+  const config = new Configuration({ basePath, accessToken: token });
   const plans = new PlansApi(config);
   const areas = new AreasApi(config);
   const goals = new GoalsApi(config);

@@ -64,6 +64,9 @@ pub async fn create_token(db: Db, body: web::Json<Value>) -> Result<HttpResponse
 }
 
 /// Get an API token
+///
+/// The token's record: its name, scopes, expiry, last use and revocation; never the
+/// token itself.
 #[utoipa::path(
     security(("bearer" = ["admin"])),
     tag = "tokens",

@@ -77,10 +77,13 @@ const ERRORS: [(&str, u16, &str); 11] = [
 pub fn add_error_responses(document: &mut Document) {
     let components = document.components.get_or_insert_with(Default::default);
     for (name, status, description) in ERRORS {
-        components.responses.insert(
-            name.to_owned(),
-            RefOr::T(shared_response(status, description)),
-        );
+        let mut response = shared_response(status, description);
+        if (400..500).contains(&status) {
+            add_rate_limit_headers(&mut response.headers);
+        }
+        components
+            .responses
+            .insert(name.to_owned(), RefOr::T(response));
     }
     for (path, item) in document.paths.paths.iter_mut() {
         let uses_database =
@@ -119,7 +122,11 @@ fn shared_response(status: u16, description: &str) -> Response {
         response = response.header(
             "WWW-Authenticate",
             HeaderBuilder::new()
-                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .pattern(Some("^Bearer realm=\"strategy-tracker\"")),
+                ))
                 .description(Some(
                     "The Bearer challenge (RFC 6750), with `error` and, for a 403, the `scope` needed",
                 ))
@@ -187,22 +194,28 @@ fn add_access_errors(operation: &mut Operation) {
 }
 
 /// The `RateLimit-Policy` and `RateLimit` headers of the IETF draft, as
-/// `crate::api::rate_limit` sends them.
+/// `crate::api::rate_limit` sends them on the answers to counted operations.
 pub fn add_rate_limit_headers(headers: &mut BTreeMap<String, RefOr<Header>>) {
-    for (name, description) in [
+    for (name, pattern, description) in [
         (
             "RateLimit-Policy",
-            "The limit that applies: `\"token\";q=1200;w=60` is 1,200 requests a minute for the token (`\"address\"` without one); absent when there is no limit",
+            r#"^"(token|address)";q=[0-9]{1,10};w=60$"#,
+            "The limit that applies: `\"token\";q=1200;w=60` is 1,200 requests a minute for the token (`\"address\"` for calls without one); absent where no limit applies",
         ),
         (
             "RateLimit",
-            "What is left of it: `\"token\";r=1187;t=1` is 1,187 requests left, and the full quota back in 1 second",
+            r#"^"(token|address)";r=[0-9]{1,10};t=[0-9]{1,10}$"#,
+            "What is left of it: `\"token\";r=1187;t=1` is 1,187 requests left, and the whole quota back in 1 second; absent where no limit applies",
         ),
     ] {
         headers.insert(
             name.to_owned(),
             HeaderBuilder::new()
-                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .pattern(Some(pattern)),
+                ))
                 .description(Some(description))
                 .build()
                 .into(),

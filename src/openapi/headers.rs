@@ -19,7 +19,8 @@ const ETAG_LENGTH: usize = 34;
 /// Adds the headers and their responses to every operation under `/api/v1/`.
 pub fn add_headers(document: &mut Document) {
     let components = document.components.get_or_insert_with(Default::default);
-    for (name, response) in shared_responses() {
+    for (name, mut response) in shared_responses() {
+        super::errors::add_rate_limit_headers(&mut response.headers);
         components
             .responses
             .insert(name.to_owned(), RefOr::T(response));
