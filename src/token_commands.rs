@@ -89,7 +89,7 @@ pub fn revoke(config: &Config, token: &str) -> Result<(), SetupError> {
     let revoked = on_database(config, async |conn| {
         let id = match Uuid::try_parse(token) {
             Ok(id) => id,
-            Err(_) => api_token::find_in_use_by_name(conn, token).await?.id,
+            Err(_) => api_token::find_in_use_by_name(conn, token.trim()).await?.id,
         };
         api_token::revoke(conn, id).await
     })?;

@@ -188,7 +188,13 @@ pub async fn check_access(
         .app_data::<web::Data<AccessControl>>()
         .expect("the app has its access control")
         .clone();
-    let pattern = request.match_pattern().unwrap_or_default();
+    // The path as the router will see it, percent-encoding decoded: `/api/v1/%74okens`
+    // must meet the rule of `/api/v1/tokens`, and `%30...` the draft check of an id.
+    let path = request.match_info().as_str().to_owned();
+    let pattern = request
+        .resource_map()
+        .match_pattern(&path)
+        .unwrap_or_default();
     let rule = control
         .rules
         .get(&(request.method().clone(), pattern.clone()))
@@ -213,7 +219,9 @@ pub async fn check_access(
     ) {
         (Some(retry_after), _) => Err(ApiError::TooManyRequests { retry_after }),
         (None, Err(error)) => Err(error),
-        (None, Ok(token)) => admit(&control, &request, &pattern, rule, Access { token }).await,
+        (None, Ok(token)) => {
+            admit(&control, &request, (&pattern, &path), rule, Access { token }).await
+        }
     };
     let mut response = match admitted {
         Ok(access) => {
@@ -233,7 +241,7 @@ pub async fn check_access(
 async fn admit(
     control: &AccessControl,
     request: &ServiceRequest,
-    pattern: &str,
+    (pattern, path): (&str, &str),
     rule: Rule,
     access: Access,
 ) -> Result<Access, ApiError> {
@@ -260,7 +268,7 @@ async fn admit(
         }
     }
     if rule == Rule::PublicRead && !access.reads_drafts() {
-        hide_drafts(request, pattern).await?;
+        hide_drafts(request, pattern, path).await?;
     }
     Ok(access)
 }
@@ -329,8 +337,8 @@ fn refuse_token_in_query(query: &str) -> Result<(), ApiError> {
 /// A 404 for a path into a draft plan, the same a missing id gets, so that a draft's
 /// existence is not revealed. Ids that are not UUIDs or name nothing are left to
 /// the handler, which answers them the same way.
-async fn hide_drafts(request: &ServiceRequest, pattern: &str) -> Result<(), ApiError> {
-    let Some((name, id)) = first_path_id(pattern, request.path()) else {
+async fn hide_drafts(request: &ServiceRequest, pattern: &str, path: &str) -> Result<(), ApiError> {
+    let Some((name, id)) = first_path_id(pattern, path) else {
         return Ok(());
     };
     let Some((item, kind)) = contained(name, id) else {

@@ -19,6 +19,7 @@ use diesel_async::{AnsiTransactionManager, RunQueryDsl, TransactionManager};
 use futures_util::StreamExt;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 use super::access::Access;
 use super::extract::BodyLimit;
@@ -49,7 +50,16 @@ pub async fn once_per_key(
         Some(value) if request.method() == Method::POST => value,
         _ => return Ok(next.call(request).await?.map_into_boxed_body()),
     };
-    let key = match read_key(key).and_then(|key| owned_key(&request, key)) {
+    // A key belongs to a token; a request without one (to a path that does not
+    // exist, say) is answered as if it had no key.
+    let Some(token_id) = request
+        .extensions()
+        .get::<Access>()
+        .and_then(Access::token_id)
+    else {
+        return Ok(next.call(request).await?.map_into_boxed_body());
+    };
+    let key = match read_key(key).and_then(|key| owned_key(&request, token_id, key)) {
         Ok(key) => key,
         Err(error) => return Ok(request.error_response(error)),
     };
@@ -134,24 +144,19 @@ pub async fn once_per_key(
 
 /// A key as the token that sent it owns it.
 struct OwnedKey {
-    token_id: uuid::Uuid,
+    token_id: Uuid,
     key: String,
 }
 
 /// The key of the request's token; token creation refuses keys.
-fn owned_key(request: &ServiceRequest, key: String) -> Result<OwnedKey, ApiError> {
-    if request.path() == TOKENS_PATH {
+fn owned_key(request: &ServiceRequest, token_id: Uuid, key: String) -> Result<OwnedKey, ApiError> {
+    // Decoded, as the router sees it: `/api/v1/%74okens` is token creation too.
+    if request.match_info().as_str() == TOKENS_PATH {
         return Err(ApiError::bad_parameter(
             HEADER,
             "is not taken when creating a token, as the answer holds the token and is never stored; leave it out, and if an answer is lost, list the tokens and revoke the one it made",
         ));
     }
-    // Every POST needs a token with a scope, so the access check found one.
-    let token_id = request
-        .extensions()
-        .get::<Access>()
-        .and_then(Access::token_id)
-        .ok_or_else(|| ApiError::Internal("an idempotent POST without a token".to_owned()))?;
     Ok(OwnedKey { token_id, key })
 }
 

@@ -66,7 +66,9 @@ pub struct ApiToken {
     pub created_at: DateTime<Utc>,
     /// When the token stops working; null if it does not expire.
     pub expires_at: Option<DateTime<Utc>>,
-    /// When the token was last used, to the minute; null if never.
+    /// When the token was last used, give or take a minute (each instance notes a use
+    /// when it looks the token up, then trusts its cache for up to a minute); null if
+    /// never.
     pub last_used_at: Option<DateTime<Utc>>,
     /// When the token was revoked; null while it is in use.
     pub revoked_at: Option<DateTime<Utc>>,

@@ -23,8 +23,6 @@ use crate::error::ApiError;
 use crate::pagination::{Page, PageRequest};
 use crate::schema::{event_counter, events};
 
-/// Longest actor name, in characters: as long as an owner or author.
-pub const ACTOR_LENGTH: usize = crate::validation::SHORT_TEXT;
 /// Longest revision note, in characters.
 pub const REVISION_NOTE_LENGTH: usize = 1000;
 /// Most events one page of the feed holds.
@@ -105,8 +103,9 @@ pub struct Event {
     pub seq: i64,
     /// When the change was made (the start of its transaction).
     pub occurred_at: DateTime<Utc>,
-    /// Who made it: the request's `X-Actor` header, `anonymous` without one,
-    /// `migration` for what existed before the feed did.
+    /// Who made it: the name of the API token it was made with, `command line
+    /// (<user>)` for the command line's imports, `migration` for what existed before
+    /// the feed did, and `anonymous` for changes made before the service had tokens.
     #[schema(max_length = 200)]
     pub actor: String,
     pub resource_type: ResourceType,

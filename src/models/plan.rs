@@ -463,44 +463,47 @@ pub async fn status_containing(
     item: Contained,
 ) -> Result<Option<PlanStatus>, ApiError> {
     use crate::schema::{goals, measures, status_updates};
-    use diesel::NullableExpressionMethods;
-    let plan_of_goal = |goal_id| {
-        goals::table
-            .find(goal_id)
-            .select(goals::plan_id)
-            .single_value()
+    use diesel::JoinOnDsl;
+    let goals_with_plans = || goals::table.inner_join(plans::table.on(plans::id.eq(goals::plan_id)));
+    let status = match item {
+        Contained::Plan(id) => {
+            plans::table
+                .find(id)
+                .select(plans::status)
+                .first(conn)
+                .await
+        }
+        Contained::Area(id) => {
+            areas::table
+                .inner_join(plans::table)
+                .filter(areas::id.eq(id))
+                .select(plans::status)
+                .first(conn)
+                .await
+        }
+        Contained::Goal(id) => {
+            goals_with_plans()
+                .filter(goals::id.eq(id))
+                .select(plans::status)
+                .first(conn)
+                .await
+        }
+        Contained::StatusUpdate(id) => {
+            status_updates::table
+                .inner_join(goals_with_plans())
+                .filter(status_updates::id.eq(id))
+                .select(plans::status)
+                .first(conn)
+                .await
+        }
+        Contained::Measure(id) => {
+            measures::table
+                .inner_join(goals_with_plans())
+                .filter(measures::id.eq(id))
+                .select(plans::status)
+                .first(conn)
+                .await
+        }
     };
-    let query = plans::table.select(plans::status).into_boxed();
-    let query = match item {
-        Contained::Plan(id) => query.filter(plans::id.eq(id)),
-        Contained::Area(id) => query.filter(
-            plans::id
-                .nullable()
-                .eq(areas::table.find(id).select(areas::plan_id).single_value()),
-        ),
-        Contained::Goal(id) => query.filter(plans::id.nullable().eq(plan_of_goal(id))),
-        Contained::StatusUpdate(id) => query.filter(
-            plans::id.nullable().eq(goals::table
-                .filter(
-                    goals::id.nullable().eq(status_updates::table
-                        .find(id)
-                        .select(status_updates::goal_id)
-                        .single_value()),
-                )
-                .select(goals::plan_id)
-                .single_value()),
-        ),
-        Contained::Measure(id) => query.filter(
-            plans::id.nullable().eq(goals::table
-                .filter(
-                    goals::id.nullable().eq(measures::table
-                        .find(id)
-                        .select(measures::goal_id)
-                        .single_value()),
-                )
-                .select(goals::plan_id)
-                .single_value()),
-        ),
-    };
-    Ok(query.first(conn).await.optional()?)
+    Ok(status.optional()?)
 }
