@@ -74,9 +74,10 @@ pub fn run(listener: TcpListener, config: &Config, pool: Pool) -> std::io::Resul
             // Inside compression: tags and recorded responses are of the plain bytes.
             .wrap(from_fn(idempotency::once_per_key))
             .wrap(from_fn(conditional::entity_tags))
-            .wrap(Compress::default())
-            // Inside CORS, so that a browser page can read a 401 or 429.
+            // Inside compression too, so that a draft's 404 is sent exactly as an
+            // unknown id's; inside CORS, so that a browser page can read a 401 or 429.
             .wrap(from_fn(access::check_access))
+            .wrap(Compress::default())
             .wrap(from_fn(cors::cross_origin))
             .wrap(from_fn(request_log))
     });

@@ -33,7 +33,7 @@ pub use self::token_check::TokenCache;
 use super::rate_limit::{Client, RateLimiter};
 use crate::db::Pool;
 use crate::error::ApiError;
-use crate::models::api_token::secret::{PREFIX, TokenSecret};
+use crate::models::api_token::secret::{LENGTH, PREFIX, TokenSecret, is_token_byte};
 use crate::models::api_token::{Scope, StoredToken};
 use crate::models::plan::{self, Contained};
 use crate::models::{PlanStatus, TextEnum};
@@ -220,7 +220,14 @@ pub async fn check_access(
         (Some(retry_after), _) => Err(ApiError::TooManyRequests { retry_after }),
         (None, Err(error)) => Err(error),
         (None, Ok(token)) => {
-            admit(&control, &request, (&pattern, &path), rule, Access { token }).await
+            admit(
+                &control,
+                &request,
+                (&pattern, &path),
+                rule,
+                Access { token },
+            )
+            .await
         }
     };
     let mut response = match admitted {
@@ -306,6 +313,11 @@ fn bearer_token(value: &HeaderValue) -> Result<TokenSecret, ApiError> {
             "the Authorization header must be Bearer <token> (with curl: -H \"Authorization: Bearer $TOKEN\"); no other scheme is accepted",
         ));
     }
+    if token.trim().is_empty() {
+        return Err(malformed(
+            "the Authorization header has no token after Bearer; is the variable that should hold it empty?",
+        ));
+    }
     TokenSecret::parse(token.trim()).map_err(|why| ApiError::Unauthorized {
         error: Some("invalid_token"),
         detail: why.to_owned(),
@@ -322,16 +334,31 @@ fn malformed(detail: &str) -> ApiError {
 /// Tokens in URLs end up in logs, browser histories and proxies: a query with one
 /// (or with RFC 6750's `access_token`) is refused, before anything else.
 fn refuse_token_in_query(query: &str) -> Result<(), ApiError> {
-    for pair in query.split('&') {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        if name == "access_token" || value.starts_with(PREFIX) {
-            return Err(ApiError::bad_parameter(
-                name,
-                "API tokens are not accepted in the URL, where logs and browser histories keep them: send the token in the Authorization header (with curl: -H \"Authorization: Bearer $TOKEN\"), and as this one has been in a URL, consider revoking it and using a new one",
-            ));
-        }
+    // Decoded as the handlers decode it, so that `stk%5F...` is a token too.
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
+        .map(web::Query::into_inner)
+        .unwrap_or_default();
+    match pairs
+        .iter()
+        .find(|(name, value)| name == "access_token" || holds_token(value))
+    {
+        Some((name, _)) => Err(ApiError::bad_parameter(
+            name.as_str(),
+            "API tokens are not accepted in the URL, where logs and browser histories keep them: send the token in the Authorization header (with curl: -H \"Authorization: Bearer $TOKEN\"), and as this one has been in a URL, consider revoking it and using a new one",
+        )),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// Whether `text` has something shaped like a token in it.
+fn holds_token(text: &str) -> bool {
+    text.match_indices(PREFIX).any(|(at, _)| {
+        let rest = &text.as_bytes()[at + PREFIX.len()..];
+        rest.len() >= LENGTH - PREFIX.len()
+            && rest[..LENGTH - PREFIX.len()]
+                .iter()
+                .all(|byte| is_token_byte(*byte))
+    })
 }
 
 /// A 404 for a path into a draft plan, the same a missing id gets, so that a draft's

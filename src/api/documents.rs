@@ -17,6 +17,7 @@ use crate::models::PlanStatus;
 use crate::models::document::{self, PlanDocument, UpdatesInDocument};
 use crate::models::event::rebuild;
 use crate::models::import::{self, ImportReport, Source};
+use crate::models::plan::{self, Contained};
 use crate::openapi::PlanImport;
 
 /// Query parameters of [`get_plan_document`].
@@ -29,7 +30,8 @@ pub struct DocumentParams {
     updates: Option<UpdatesInDocument>,
     /// The plan as it stood at the end of this day (UTC, `YYYY-MM-DD`), rebuilt from
     /// its history: what the plan said before a revision. Today or a later day
-    /// gives the plan as it is now.
+    /// gives the plan as it is now. Without a token with `read`, a day on which the
+    /// plan was a draft, and any day of a deleted plan, is a 404 as for an unknown id.
     as_of: Option<NaiveDate>,
 }
 
@@ -56,13 +58,22 @@ pub async fn get_plan_document(
 ) -> Result<HttpResponse, ApiError> {
     let updates = params.updates.unwrap_or_default();
     let conn = &mut *connection(&db).await?;
+    let hidden = || ApiError::not_found("plan", *plan_id);
     let document = match params.as_of {
         None => document::export(conn, *plan_id, updates).await?,
-        Some(day) => rebuild::document_as_of(conn, *plan_id, day, updates).await?,
+        Some(day) => {
+            // Without read, only a plan that exists now shows its past: a deleted
+            // plan may never have been public, and even its dates would tell of it.
+            let exists = plan::status_containing(conn, Contained::Plan(*plan_id)).await?;
+            if exists.is_none() && !access.reads_drafts() {
+                return Err(hidden());
+            }
+            rebuild::document_as_of(conn, *plan_id, day, updates).await?
+        }
     };
     // A plan that was still a draft on that day was not public then either.
     if document.plan.status == PlanStatus::Draft && !access.reads_drafts() {
-        return Err(ApiError::not_found("plan", *plan_id));
+        return Err(hidden());
     }
     Ok(HttpResponse::Ok().json(document))
 }

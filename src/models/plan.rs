@@ -464,7 +464,8 @@ pub async fn status_containing(
 ) -> Result<Option<PlanStatus>, ApiError> {
     use crate::schema::{goals, measures, status_updates};
     use diesel::JoinOnDsl;
-    let goals_with_plans = || goals::table.inner_join(plans::table.on(plans::id.eq(goals::plan_id)));
+    let goals_with_plans =
+        || goals::table.inner_join(plans::table.on(plans::id.eq(goals::plan_id)));
     let status = match item {
         Contained::Plan(id) => {
             plans::table

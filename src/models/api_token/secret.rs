@@ -79,12 +79,21 @@ impl std::fmt::Display for TokenSecret {
 }
 
 fn decode<const N: usize>(text: &str) -> Result<[u8; N], &'static str> {
-    const ALPHABET: &str = "a token has only letters, digits, \"-\" and \"_\" after \"stk_\"; copy the whole token as it was shown when it was created";
+    if !text.bytes().all(is_token_byte) {
+        return Err(
+            "a token has only letters, digits, \"-\" and \"_\" after \"stk_\"; copy the whole token as it was shown when it was created",
+        );
+    }
     URL_SAFE_NO_PAD
         .decode(text)
-        .map_err(|_| ALPHABET)?
-        .try_into()
-        .map_err(|_| ALPHABET)
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or("this is not a token this service issued; copy the whole token as it was shown when it was created")
+}
+
+/// Whether `byte` may appear in a token after its prefix (base64url).
+pub fn is_token_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_'
 }
 
 /// Compares every byte whatever the first difference, so the time taken does not
