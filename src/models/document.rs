@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
+use diesel::{ExpressionMethods, JoinOnDsl, NullableExpressionMethods, QueryDsl, SelectableHelper};
 use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -15,7 +15,7 @@ use super::area::{Area, AreaRow};
 use super::goal::Goal;
 use super::plan::{self, Plan, PlanRow};
 use super::progress::{self, GoalFacts};
-use super::status_update::{self, StatusUpdate, StatusUpdateRow};
+use super::status_update::{self, StatusUpdate, StatusUpdateRow, latest_id_of};
 use crate::error::ApiError;
 use crate::schema::{areas, goals, status_updates};
 
@@ -89,32 +89,43 @@ pub async fn export(
         .select(Goal::as_select())
         .load(conn)
         .await?;
-    let updates = load_updates(conn, plan_id, updates).await?;
+    let goal_ids: Vec<Uuid> = goals.iter().map(|goal| goal.id).collect();
+    let updates = load_updates(conn, &goal_ids, updates).await?;
     Ok(assemble(plan, areas, goals, updates))
 }
 
-/// The status updates of the plan's goals, grouped by goal then newest first.
+/// The status updates of these goals, grouped by goal then newest first: by goal id,
+/// so that PostgreSQL reads the goals' own entries of the `status_updates_newest_first`
+/// index, not every update of every plan.
 async fn load_updates(
     conn: &mut Conn,
-    plan_id: Uuid,
+    goal_ids: &[Uuid],
     updates: UpdatesInDocument,
 ) -> Result<Vec<StatusUpdate>, ApiError> {
-    let of_plan = status_updates::table
-        .inner_join(goals::table)
-        .filter(goals::plan_id.eq(plan_id))
-        .order_by((
-            status_updates::goal_id,
-            status_updates::as_of.desc(),
-            status_updates::created_at.desc(),
-            status_updates::id.desc(),
-        ))
-        .select(StatusUpdateRow::as_select());
+    let newest_first = (
+        status_updates::goal_id,
+        status_updates::as_of.desc(),
+        status_updates::created_at.desc(),
+        status_updates::id.desc(),
+    );
     let rows = match updates {
         UpdatesInDocument::None => return Ok(Vec::new()),
-        UpdatesInDocument::All => of_plan.load(conn).await?,
+        UpdatesInDocument::All => {
+            status_updates::table
+                .filter(status_updates::goal_id.eq_any(goal_ids))
+                .order_by(newest_first)
+                .select(StatusUpdateRow::as_select())
+                .load(conn)
+                .await?
+        }
         UpdatesInDocument::Latest => {
-            of_plan
-                .distinct_on(status_updates::goal_id)
+            status_updates::table
+                .inner_join(
+                    goals::table.on(status_updates::id.nullable().eq(latest_id_of!(goals::id))),
+                )
+                .filter(goals::id.eq_any(goal_ids))
+                .order_by(newest_first)
+                .select(StatusUpdateRow::as_select())
                 .load(conn)
                 .await?
         }

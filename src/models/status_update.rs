@@ -392,3 +392,31 @@ async fn lock_with_goal(conn: &mut Conn, id: Uuid) -> Result<StatusUpdateRow, Ap
     goal::lock(conn, goal_id).await?;
     get_row(conn, id).await
 }
+
+/// The id of the latest status update (by `as_of`, then when it was recorded, as a
+/// goal's status is) of the goal whose id is `$goal_id`, as an expression for a
+/// query over goals: one step down the `status_updates_newest_first` index, however
+/// many updates the goal has. A macro, as the expression's type names the query
+/// it stands in.
+macro_rules! latest_id_of {
+    ($goal_id:expr) => {{
+        let newest = diesel::alias!(crate::schema::status_updates as newest);
+        newest
+            .filter(
+                newest
+                    .field(crate::schema::status_updates::goal_id)
+                    .eq($goal_id),
+            )
+            .order_by((
+                newest.field(crate::schema::status_updates::as_of).desc(),
+                newest
+                    .field(crate::schema::status_updates::created_at)
+                    .desc(),
+                newest.field(crate::schema::status_updates::id).desc(),
+            ))
+            .select(newest.field(crate::schema::status_updates::id))
+            .limit(1)
+            .single_value()
+    }};
+}
+pub(crate) use latest_id_of;

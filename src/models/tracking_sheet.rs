@@ -9,13 +9,16 @@ pub(crate) use spreadsheet::{FIXED_COLUMNS, column_names};
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{NaiveDate, Utc};
-use diesel::{ExpressionMethods, NullableExpressionMethods, QueryDsl, Queryable, SelectableHelper};
+use diesel::{
+    ExpressionMethods, JoinOnDsl, NullableExpressionMethods, QueryDsl, Queryable, SelectableHelper,
+};
 use diesel_async::RunQueryDsl;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::measure::{self, MeasureRow};
+use super::status_update::latest_id_of;
 use super::{Conn, GoalStatus, measurement, plan};
 use crate::error::ApiError;
 use crate::schema::{areas, goals, measures, status_updates};
@@ -237,7 +240,8 @@ impl GoalLine {
 
 /// The goals that pass the filters, in plan order, each with its area and its
 /// latest status update (by `as_of`, then `created_at`, as a goal's status is): one
-/// query, which keeps the first row of each goal's updates, newest first.
+/// query, which finds each goal's latest update with one step down the
+/// `status_updates_newest_first` index, however many updates the goal has.
 async fn load_goals(
     conn: &mut Conn,
     plan_id: Uuid,
@@ -245,7 +249,9 @@ async fn load_goals(
 ) -> Result<Vec<GoalLine>, ApiError> {
     let mut query = goals::table
         .inner_join(areas::table)
-        .left_join(status_updates::table)
+        .left_join(
+            status_updates::table.on(status_updates::id.nullable().eq(latest_id_of!(goals::id))),
+        )
         .filter(goals::plan_id.eq(plan_id))
         .select((
             areas::position,
@@ -261,14 +267,7 @@ async fn load_goals(
             status_updates::author.nullable(),
             status_updates::note.nullable(),
         ))
-        .distinct_on((goals::sort_key, goals::id))
-        .order_by((
-            goals::sort_key,
-            goals::id,
-            status_updates::as_of.desc(),
-            status_updates::created_at.desc(),
-            status_updates::id.desc(),
-        ))
+        .order_by((goals::sort_key, goals::id))
         .into_boxed();
     if let Some(area_id) = filter.area_id {
         query = query.filter(goals::area_id.eq(area_id));
@@ -284,11 +283,12 @@ async fn load_goals(
     }
     if let Some(since) = filter.stale_since {
         // An alias: the query already joins `status_updates` for the latest update.
+        // Per goal, so that the index answers it.
         let recent = diesel::alias!(status_updates as recent);
         let reported = recent
-            .filter(recent.field(status_updates::as_of).ge(since))
-            .select(recent.field(status_updates::goal_id));
-        query = query.filter(diesel::dsl::not(goals::id.eq_any(reported)));
+            .filter(recent.field(status_updates::goal_id).eq(goals::id))
+            .filter(recent.field(status_updates::as_of).ge(since));
+        query = query.filter(diesel::dsl::not(diesel::dsl::exists(reported)));
     }
     Ok(query.load(conn).await?)
 }

@@ -1,0 +1,97 @@
+-- One load scenario for wrk, as the member portal and staff scripts call the API,
+-- each request with a bearer token. Chosen by environment variables:
+--   SCENARIO  get_goal | list_goals | document | sheet_csv | post_update | patch_goal | static
+--   TOKEN     the API token to send
+--   DATA      the folder dataset.py wrote (goals.txt, plans.txt, big_plan.txt)
+-- At the end it prints one JSON line: requests, duration, p50 and p99 latency (µs),
+-- socket errors, and answers of 400 or more (wrk counts those as errors too).
+-- patch_goal keeps each goal's ETag from the answer it last got, so it needs one
+-- connection per thread (scripts/bench runs it with as many threads as connections).
+
+local scenario = os.getenv("SCENARIO")
+local token = os.getenv("TOKEN")
+local data = os.getenv("DATA")
+
+local function lines(name)
+  local list = {}
+  for line in io.lines(data .. "/" .. name) do
+    list[#list + 1] = line
+  end
+  return list
+end
+
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("number", threads)
+end
+
+local goals, plans, big_plan, own, etags, current
+local sent = 0
+
+function init(args)
+  goals = lines("goals.txt")
+  plans = lines("plans.txt")
+  big_plan = lines("big_plan.txt")[1]
+  math.randomseed(number * 7919)
+  wrk.headers["Authorization"] = "Bearer " .. token
+  wrk.headers["Accept-Encoding"] = "gzip"
+  -- patch_goal: four goals of this thread's own, so no two threads race on one.
+  own, etags = {}, {}
+  for i = 1, 4 do
+    own[i] = goals[((number - 1) * 4 + i - 1) % #goals + 1]
+  end
+end
+
+local function pick(list)
+  return list[math.random(#list)]
+end
+
+function request()
+  sent = sent + 1
+  if scenario == "get_goal" then
+    return wrk.format("GET", "/api/v1/goals/" .. pick(goals))
+  elseif scenario == "list_goals" then
+    return wrk.format("GET", "/api/v1/plans/" .. pick(plans) .. "/goals?status=on_track&limit=50")
+  elseif scenario == "document" then
+    return wrk.format("GET", "/api/v1/plans/" .. big_plan .. "/document")
+  elseif scenario == "sheet_csv" then
+    return wrk.format("GET", "/api/v1/plans/" .. pick(plans) .. "/tracking-sheet?format=csv")
+  elseif scenario == "post_update" then
+    local headers = {
+      ["Content-Type"] = "application/json",
+      ["Idempotency-Key"] = "bench-" .. number .. "-" .. sent .. "-" .. math.random(1e9),
+    }
+    local body = string.format(
+      '{"status": "on_track", "progress_percent": %d, "note": "Reported during the benchmark", "author": "Staff"}',
+      math.random(0, 100))
+    return wrk.format("POST", "/api/v1/goals/" .. pick(goals) .. "/status-updates", headers, body)
+  elseif scenario == "patch_goal" then
+    current = own[math.random(#own)]
+    local etag = etags[current]
+    if etag == nil then
+      -- The first time, read the goal for its ETag, as an editor would.
+      return wrk.format("GET", "/api/v1/goals/" .. current)
+    end
+    local headers = { ["Content-Type"] = "application/json", ["If-Match"] = etag }
+    local body = string.format('{"owner": "Committee %d"}', math.random(1, 12))
+    return wrk.format("PATCH", "/api/v1/goals/" .. current, headers, body)
+  elseif scenario == "static" then
+    return wrk.format("GET", "/healthz")
+  end
+  error("unknown SCENARIO " .. tostring(scenario))
+end
+
+function response(status, headers, body)
+  if scenario == "patch_goal" then
+    etags[current] = headers["etag"] or headers["ETag"]
+  end
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, "socket_errors": %d, "http_errors": %d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.connect + e.read + e.write + e.timeout, e.status))
+end
