@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::http::header;
-use actix_web::middleware::{Compress, from_fn};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
@@ -15,7 +15,7 @@ use crate::api::access::{self, AccessControl, TokenCache};
 use crate::api::cors::{self, AllowedOrigins};
 use crate::api::rate_limit::RateLimiter;
 use crate::api::service::OpenApiJson;
-use crate::api::{self, conditional, extract, fallback, idempotency, notifications};
+use crate::api::{self, compression, conditional, extract, fallback, idempotency, notifications};
 use crate::config::Config;
 use crate::db::Pool;
 use crate::openapi;
@@ -77,7 +77,7 @@ pub fn run(listener: TcpListener, config: &Config, pool: Pool) -> std::io::Resul
             // Inside compression too, so that a draft's 404 is sent exactly as an
             // unknown id's; inside CORS, so that a browser page can read a 401 or 429.
             .wrap(from_fn(access::check_access))
-            .wrap(Compress::default())
+            .wrap(from_fn(compression::gzip))
             .wrap(from_fn(cors::cross_origin))
             .wrap(from_fn(request_log))
     });

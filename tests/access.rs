@@ -487,8 +487,8 @@ async fn drafts_are_a_404_without_read_exactly_like_ids_that_name_nothing() {
         assert_eq!(missing.status, 404, "{template}: {}", missing.text());
         // Byte for byte the same once the ids are set aside (each names the id it
         // was asked for), and with the same headers: a member cannot tell that a
-        // draft exists. (Not yet for clients that ask for gzip: see
-        // `a_drafts_404_is_compressed_like_any_other`.)
+        // draft exists (also when they ask for gzip: see
+        // `a_drafts_404_is_compressed_like_any_other`).
         assert_eq!(
             draft.without_ids(&hidden.text()),
             unknown.without_ids(&missing.text()),

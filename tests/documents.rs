@@ -392,3 +392,68 @@ async fn a_document_takes_the_same_few_queries_whatever_the_size_of_the_plan() {
     // Without updates, neither the updates nor their measurements are read.
     assert_eq!(counts, [[EXPORT_QUERIES, EXPORT_QUERIES - 2]; 2]);
 }
+
+#[actix_web::test]
+async fn large_answers_are_gzipped_for_clients_that_accept_it_small_ones_are_not() {
+    use std::io::Read;
+
+    let app = TestApp::spawn().await;
+    let report = import(&app, "", "text/markdown", CORE_OUTLINE.as_bytes().to_vec()).await;
+    let plan_id = report.expect(201)["plan_id"]
+        .as_str()
+        .expect("a plan id")
+        .to_owned();
+    let document = format!("/api/v1/plans/{plan_id}/document");
+    let gzip = [("Accept-Encoding", "gzip, br")];
+    let send = async |path: &str, headers: &[(&str, &str)]| {
+        common::send_with(
+            &common::client(),
+            &app.address,
+            Method::GET,
+            path,
+            headers,
+            None,
+        )
+        .await
+    };
+
+    let plain = send(&document, &[("Accept-Encoding", "identity")]).await;
+    let compressed = send(&document, &gzip).await;
+
+    assert_eq!(plain.header("content-encoding"), None);
+    assert_eq!(
+        compressed.header("content-encoding").as_deref(),
+        Some("gzip")
+    );
+    assert!(
+        compressed.body.len() * 3 < plain.body.len(),
+        "{} vs {}",
+        compressed.body.len(),
+        plain.body.len()
+    );
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(compressed.body.as_slice())
+        .read_to_end(&mut unzipped)
+        .expect("a gzip stream");
+    assert_eq!(unzipped, plain.body);
+    // The same representation, so the same entity tag, and caches keep them apart.
+    assert_eq!(compressed.header("etag"), plain.header("etag"));
+    for reply in [&plain, &compressed] {
+        assert!(
+            reply
+                .header("vary")
+                .unwrap_or_default()
+                .contains("Accept-Encoding")
+        );
+    }
+    // A goal's JSON is smaller than a packet: not worth a compressor.
+    let whole: Value = serde_json::from_slice(&plain.body).expect("JSON");
+    let goal_id = whole["areas"][0]["goals"][0]["id"].as_str().expect("a goal");
+    let small = send(&format!("/api/v1/goals/{goal_id}"), &gzip).await;
+    assert!(small.body.len() < 1400, "{}", small.body.len());
+    assert_eq!(small.header("content-encoding"), None);
+    small.expect(200);
+    // Refused with q=0, nothing is compressed.
+    let refused = send(&document, &[("Accept-Encoding", "gzip;q=0")]).await;
+    assert_eq!(refused.header("content-encoding"), None);
+}

@@ -47,6 +47,14 @@ local function pick(list)
   return list[math.random(#list)]
 end
 
+-- wrk.format sends the headers it is given instead of wrk.headers, not as well.
+local function with_defaults(headers)
+  for name, value in pairs(wrk.headers) do
+    headers[name] = value
+  end
+  return headers
+end
+
 function request()
   sent = sent + 1
   if scenario == "get_goal" then
@@ -54,14 +62,15 @@ function request()
   elseif scenario == "list_goals" then
     return wrk.format("GET", "/api/v1/plans/" .. pick(plans) .. "/goals?status=on_track&limit=50")
   elseif scenario == "document" then
-    return wrk.format("GET", "/api/v1/plans/" .. big_plan .. "/document")
+    -- As the portal draws the plan: each goal with its latest update.
+    return wrk.format("GET", "/api/v1/plans/" .. big_plan .. "/document?updates=latest")
   elseif scenario == "sheet_csv" then
     return wrk.format("GET", "/api/v1/plans/" .. pick(plans) .. "/tracking-sheet?format=csv")
   elseif scenario == "post_update" then
-    local headers = {
+    local headers = with_defaults({
       ["Content-Type"] = "application/json",
       ["Idempotency-Key"] = "bench-" .. number .. "-" .. sent .. "-" .. math.random(1e9),
-    }
+    })
     local body = string.format(
       '{"status": "on_track", "progress_percent": %d, "note": "Reported during the benchmark", "author": "Staff"}',
       math.random(0, 100))
@@ -73,7 +82,7 @@ function request()
       -- The first time, read the goal for its ETag, as an editor would.
       return wrk.format("GET", "/api/v1/goals/" .. current)
     end
-    local headers = { ["Content-Type"] = "application/json", ["If-Match"] = etag }
+    local headers = with_defaults({ ["Content-Type"] = "application/json", ["If-Match"] = etag })
     local body = string.format('{"owner": "Committee %d"}', math.random(1, 12))
     return wrk.format("PATCH", "/api/v1/goals/" .. current, headers, body)
   elseif scenario == "static" then

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod areas;
+pub mod compression;
 pub mod conditional;
 pub mod cors;
 pub mod documents;
