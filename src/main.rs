@@ -48,9 +48,8 @@ fn serve(config: &Config) -> Result<(), db::SetupError> {
     let listener = TcpListener::bind(&config.listen_addr)
         .map_err(|error| format!("cannot listen on {}: {error}", config.listen_addr))?;
     let address = listener.local_addr()?;
-    let pool = db::pool(config);
     actix_web::rt::System::new().block_on(async {
-        let server = startup::run(listener, config, pool)?;
+        let server = startup::run(listener, config)?;
         log::info!("serving on http://{address}");
         server.await
     })?;

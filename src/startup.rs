@@ -17,16 +17,19 @@ use crate::api::rate_limit::RateLimiter;
 use crate::api::service::OpenApiJson;
 use crate::api::{self, compression, conditional, extract, fallback, idempotency, notifications};
 use crate::config::Config;
-use crate::db::Pool;
+use crate::db;
 use crate::openapi;
 use crate::request_log::request_log;
 
 /// Starts serving on `listener`; the returned server runs until stopped.
-pub fn run(listener: TcpListener, config: &Config, pool: Pool) -> std::io::Result<Server> {
+pub fn run(listener: TcpListener, config: &Config) -> std::io::Result<Server> {
     let document = openapi::document();
     let known_paths = web::Data::new(fallback::KnownPaths::from_document(&document));
     let document_json = web::Data::new(OpenApiJson(openapi::to_json(&document)));
-    let pool = web::Data::new(pool);
+    let workers = config
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let pool_config = config.clone();
     let body_limit = config.body_limit_bytes;
     let write_policy = web::Data::new(conditional::WritePolicy {
         require_if_match: config.require_if_match,
@@ -50,7 +53,8 @@ pub fn run(listener: TcpListener, config: &Config, pool: Pool) -> std::io::Resul
         AllowedOrigins::new(&config.cors_allowed_origins)
             .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, error))?,
     );
-    let mut server = HttpServer::new(move || {
+    let server = HttpServer::new(move || {
+        let pool = web::Data::new(db::worker_pool(&pool_config, workers));
         App::new()
             .into_utoipa_app()
             .configure(api::routes)
@@ -60,7 +64,7 @@ pub fn run(listener: TcpListener, config: &Config, pool: Pool) -> std::io::Resul
             )
             .route("/docs", web::get().to(redirect_to_docs))
             .default_service(web::to(fallback::no_route))
-            .app_data(pool.clone())
+            .app_data(pool)
             .app_data(document_json.clone())
             .app_data(known_paths.clone())
             .app_data(web::Data::new(extract::BodyLimit(body_limit)))
@@ -81,10 +85,7 @@ pub fn run(listener: TcpListener, config: &Config, pool: Pool) -> std::io::Resul
             .wrap(from_fn(cors::cross_origin))
             .wrap(from_fn(request_log))
     });
-    if let Some(workers) = config.workers {
-        server = server.workers(workers);
-    }
-    Ok(server.listen(listener)?.run())
+    Ok(server.workers(workers).listen(listener)?.run())
 }
 
 /// `/docs` is what people type; Swagger UI lives at `/docs/`.

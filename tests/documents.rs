@@ -448,7 +448,9 @@ async fn large_answers_are_gzipped_for_clients_that_accept_it_small_ones_are_not
     }
     // A goal's JSON is smaller than a packet: not worth a compressor.
     let whole: Value = serde_json::from_slice(&plain.body).expect("JSON");
-    let goal_id = whole["areas"][0]["goals"][0]["id"].as_str().expect("a goal");
+    let goal_id = whole["areas"][0]["goals"][0]["id"]
+        .as_str()
+        .expect("a goal");
     let small = send(&format!("/api/v1/goals/{goal_id}"), &gzip).await;
     assert!(small.body.len() < 1400, "{}", small.body.len());
     assert_eq!(small.header("content-encoding"), None);

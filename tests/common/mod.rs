@@ -359,7 +359,7 @@ pub async fn import_plan(client: &awc::Client, address: &str, document: &Value) 
 pub fn start(config: &Config) -> (String, ServerHandle) {
     let listener = TcpListener::bind(&config.listen_addr).expect("a free port on loopback");
     let address = format!("http://{}", listener.local_addr().expect("a bound address"));
-    let server = startup::run(listener, config, db::pool(config)).expect("the server starts");
+    let server = startup::run(listener, config).expect("the server starts");
     let handle = server.handle();
     actix_web::rt::spawn(server);
     (address, handle)
