@@ -256,7 +256,7 @@ pub async fn check_access(
             admit(
                 &control,
                 &request,
-                (&pattern, &path),
+                (pattern, &path),
                 rule,
                 Access { token },
             )
