@@ -253,14 +253,7 @@ pub async fn check_access(
         (Some(retry_after), _) => Err(ApiError::TooManyRequests { retry_after }),
         (None, Err(error)) => Err(error),
         (None, Ok(token)) => {
-            admit(
-                &control,
-                &request,
-                (pattern, &path),
-                rule,
-                Access { token },
-            )
-            .await
+            admit(&control, &request, (pattern, &path), rule, Access { token }).await
         }
     };
     let mut response = match admitted {
