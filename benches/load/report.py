@@ -53,6 +53,9 @@ def main():
         versus_static = f"{rate(r) / rate(static):.2f}x" if name in READS + WRITES else ""
         print(f"{LABELS[name]:<40} {rate(r):>9.0f} {r['p50_us'] / 1e3:>8.2f} {r['p99_us'] / 1e3:>8.2f} "
               f"{errors(r):>7} {versus:>11} {versus_static:>12}")
+    for r in results:
+        if r.get("failures"):
+            print(f"  {LABELS.get(r['name'], r['name'])} at {r['stage']}: answers by status {r['failures']}")
     print(f"\nPeak resident memory of the service: {peak_rss_mib:.1f} MiB")
 
     stages = sorted({r["stage"] for r in results})

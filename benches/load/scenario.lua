@@ -4,7 +4,8 @@
 --   TOKEN     the API token to send
 --   DATA      the folder dataset.py wrote (goals.txt, plans.txt, big_plan.txt)
 -- At the end it prints one JSON line: requests, duration, p50 and p99 latency (µs),
--- socket errors, and answers of 400 or more (wrk counts those as errors too).
+-- socket errors, and answers of 400 or more (wrk counts those as errors too), with
+-- their statuses.
 -- patch_goal keeps each goal's ETag from the answer it last got, so it needs one
 -- connection per thread (scripts/bench runs it with as many threads as connections).
 
@@ -20,14 +21,16 @@ local function lines(name)
   return list
 end
 
-local threads = 0
+local threads = {}
 function setup(thread)
-  threads = threads + 1
-  thread:set("number", threads)
+  threads[#threads + 1] = thread
+  thread:set("number", #threads)
 end
 
 local goals, plans, big_plan, own, etags, current
 local sent = 0
+-- Answers of 400 or more, by status, so that an error can be told apart.
+failures = {}
 
 function init(args)
   goals = lines("goals.txt")
@@ -92,15 +95,27 @@ function request()
 end
 
 function response(status, headers, body)
+  if status >= 400 then
+    failures[status] = (failures[status] or 0) + 1
+  end
   if scenario == "patch_goal" then
     etags[current] = headers["etag"] or headers["ETag"]
   end
 end
 
 function done(summary, latency, requests)
+  local counts, by_status = {}, {}
+  for _, thread in ipairs(threads) do
+    for status, count in pairs(thread:get("failures") or {}) do
+      counts[status] = (counts[status] or 0) + count
+    end
+  end
+  for status, count in pairs(counts) do
+    by_status[#by_status + 1] = string.format('"%d": %d', status, count)
+  end
   local e = summary.errors
   io.write(string.format(
-    '{"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, "socket_errors": %d, "http_errors": %d}\n',
+    '{"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, "socket_errors": %d, "http_errors": %d, "failures": {%s}}\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.connect + e.read + e.write + e.timeout, e.status))
+    e.connect + e.read + e.write + e.timeout, e.status, table.concat(by_status, ", ")))
 end
