@@ -100,9 +100,7 @@ pub async fn cross_origin(
         (None, _) => next.call(request).await?.map_into_boxed_body(),
     };
     // Caches must not give one origin's answer to another.
-    response
-        .headers_mut()
-        .append(header::VARY, HeaderValue::from_static("Origin"));
+    super::vary_on(response.headers_mut(), "Origin");
     Ok(response)
 }
 

@@ -90,6 +90,28 @@ pub fn routes(config: &mut ServiceConfig) {
         );
 }
 
+/// Adds `name` to the answer's `Vary` header, in the one header line it has: caches
+/// must keep answers apart by that request header.
+pub fn vary_on(headers: &mut header::HeaderMap, name: &str) {
+    let merged = match headers
+        .get(header::VARY)
+        .and_then(|vary| vary.to_str().ok())
+    {
+        Some(vary)
+            if vary
+                .split(',')
+                .any(|known| known.trim().eq_ignore_ascii_case(name)) =>
+        {
+            return;
+        }
+        Some(vary) => format!("{vary}, {name}"),
+        None => name.to_owned(),
+    };
+    if let Ok(value) = header::HeaderValue::from_str(&merged) {
+        headers.insert(header::VARY, value);
+    }
+}
+
 /// A connection from the pool, or 503 when the database cannot be reached in time.
 async fn connection(
     pool: &Pool,
