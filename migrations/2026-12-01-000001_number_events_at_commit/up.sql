@@ -76,15 +76,18 @@ $body$;
 
 -- At commit, once per transaction that recorded events: the first of its deferred
 -- triggers takes the counter and gives every placeholder a number, in the order
--- recorded; the others find nothing left to number.
+-- recorded, and notes the highest placeholder it numbered; the others (one per
+-- event) see that theirs is done and return at once, without looking at the table.
 CREATE FUNCTION number_events_at_commit() RETURNS trigger LANGUAGE plpgsql AS $body$
 DECLARE
     pending bigint;
+    highest bigint;
 BEGIN
-    SELECT count(*) INTO pending FROM events WHERE seq < 0;
-    IF pending = 0 THEN
+    IF NEW.seq <= COALESCE(NULLIF(current_setting('strategy_tracker.numbered_through', true), '')::bigint,
+                           -9223372036854775808) THEN
         RETURN NULL;
     END IF;
+    SELECT count(*), max(seq) INTO pending, highest FROM events WHERE seq < 0;
     WITH counter AS (
         UPDATE event_counter SET last_seq = last_seq + pending
         RETURNING last_seq - pending AS base
@@ -94,6 +97,8 @@ BEGIN
     UPDATE events SET seq = counter.base + placeholders.n
     FROM counter, placeholders
     WHERE events.seq = placeholders.seq;
+    -- For this transaction only.
+    PERFORM set_config('strategy_tracker.numbered_through', highest::text, true);
     RETURN NULL;
 END
 $body$;
