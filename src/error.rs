@@ -193,7 +193,10 @@ impl ApiError {
                 format!("{}: {}", error.field, error.message),
                 Some(vec![error.clone()]),
             ),
-            Self::Unauthorized { detail, .. } => (detail.clone(), None),
+            Self::Unauthorized { detail, .. } => (
+                detail.clone(),
+                Some(vec![FieldError::new("Authorization", detail.clone())]),
+            ),
             Self::Forbidden { scope } => (
                 format!("this needs a token with the {scope} scope, which this token does not have; an admin can create one with: strategy-tracker tokens create --name NAME --scope {scope}"),
                 None,

@@ -753,6 +753,7 @@ async fn a_bad_authorization_header_is_a_401_that_says_what_is_wrong() {
         let text = reply.text();
         let problem = reply.problem(401);
         assert!(detail(&problem).contains(told), "{what}: {problem}");
+        assert_eq!(error_fields(&problem), ["Authorization"], "{what}");
         // What was sent is not echoed: a near-miss token is still mostly a secret.
         for value in &values {
             let sent = value.trim_start_matches("Bearer ");

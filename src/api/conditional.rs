@@ -15,6 +15,7 @@ use diesel_async::{AnsiTransactionManager, TransactionManager};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::extract::header_text;
 use crate::error::ApiError;
 use crate::models::Conn;
 
@@ -65,26 +66,11 @@ enum Condition {
 impl Condition {
     /// Reads the header, or says what is wrong with it (a 400 naming it).
     fn parse(name: &str, value: &header::HeaderValue) -> Result<Self, ApiError> {
-        let malformed = |why: &str| {
-            ApiError::bad_parameter(
-                name,
-                format!(
-                    "{why}; send the ETag exactly as the server gave it, quotes included (with curl: -H '{name}: \"...\"'), or *"
-                ),
-            )
-        };
-        let text = value
-            .to_str()
-            .map_err(|_| malformed("must be ASCII"))?
-            .trim();
-        if text.is_empty() {
-            return Err(malformed("is empty"));
-        }
-        if text.len() > MAX_CONDITION_LENGTH {
-            return Err(malformed(&format!(
-                "is longer than {MAX_CONDITION_LENGTH} characters"
-            )));
-        }
+        let rule = format!(
+            "send the ETag exactly as the server gave it, quotes included (with curl: -H '{name}: \"...\"'), or *"
+        );
+        let malformed = |why: &str| ApiError::bad_parameter(name, format!("{why}; {rule}"));
+        let text = header_text(name, value, MAX_CONDITION_LENGTH, &rule)?;
         if text == "*" {
             return Ok(Self::Any);
         }

@@ -5,7 +5,7 @@ use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
 use actix_web::error::JsonPayloadError;
-use actix_web::http::header::ContentType;
+use actix_web::http::header::{ContentType, HeaderValue};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use serde::de::DeserializeOwned;
 
@@ -145,4 +145,26 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         detail: format!("the body is not valid JSON: {error}"),
         errors: Vec::new(),
     })
+}
+
+/// A request header's value, trimmed: printable ASCII of 1 to `max_length`
+/// characters, or a 400 naming the header and ending with `rule`, what to send.
+pub fn header_text<'a>(
+    name: &str,
+    value: &'a HeaderValue,
+    max_length: usize,
+    rule: &str,
+) -> Result<&'a str, ApiError> {
+    let bad = |why: String| ApiError::bad_parameter(name, format!("{why}; {rule}"));
+    let text = value
+        .to_str()
+        .map_err(|_| bad("is not printable ASCII".to_owned()))?
+        .trim();
+    if text.is_empty() {
+        return Err(bad("is empty".to_owned()));
+    }
+    if text.len() > max_length {
+        return Err(bad(format!("is longer than {max_length} characters")));
+    }
+    Ok(text)
 }

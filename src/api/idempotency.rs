@@ -22,7 +22,8 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::access::Access;
-use super::extract::BodyLimit;
+use super::extract::{BodyLimit, header_text};
+use super::tokens::TOKENS_PATH;
 use super::writes::{HeldConnection, Pooled};
 use crate::db::Pool;
 use crate::error::ApiError;
@@ -35,8 +36,6 @@ pub const HEADER: &str = "Idempotency-Key";
 pub const MAX_KEY_LENGTH: usize = 255;
 /// The response header that marks a replayed response.
 const REPLAYED: &str = "Idempotent-Replayed";
-/// Where tokens are created.
-const TOKENS_PATH: &str = "/api/v1/tokens";
 /// The advisory lock class under which a key is held while its request runs.
 const LOCK_CLASS: i32 = 0x6964_656d; // "idem"
 
@@ -162,25 +161,10 @@ fn owned_key(request: &ServiceRequest, token_id: Uuid, key: String) -> Result<Ow
 
 /// The key, if it is 1 to 255 printable ASCII characters.
 fn read_key(value: &HeaderValue) -> Result<String, ApiError> {
-    let bad = |why: &str| {
-        ApiError::bad_parameter(
-            HEADER,
-            format!(
-                "{why}; use 1 to {MAX_KEY_LENGTH} printable ASCII characters, such as a UUID made for this request"
-            ),
-        )
-    };
-    let key = value
-        .to_str()
-        .map_err(|_| bad("is not printable ASCII"))?
-        .trim();
-    if key.is_empty() {
-        return Err(bad("is empty"));
-    }
-    if key.len() > MAX_KEY_LENGTH {
-        return Err(bad(&format!("is longer than {MAX_KEY_LENGTH} characters")));
-    }
-    Ok(key.to_owned())
+    let rule = format!(
+        "use 1 to {MAX_KEY_LENGTH} printable ASCII characters, such as a UUID made for this request"
+    );
+    header_text(HEADER, value, MAX_KEY_LENGTH, &rule).map(str::to_owned)
 }
 
 /// The whole request body, within the body limit (a 413 past it).

@@ -16,6 +16,9 @@ use crate::models::api_token::{self, ApiToken, CreatedToken, TokenInput};
 
 list_body!(TokenList, ApiToken, "tokens");
 
+/// Where tokens are listed and created.
+pub const TOKENS_PATH: &str = "/api/v1/tokens";
+
 /// List API tokens
 ///
 /// Every token, revoked ones included, newest first; never the tokens themselves.

@@ -11,6 +11,7 @@ use utoipa::openapi::{
 
 use crate::api::conditional::MAX_CONDITION_LENGTH;
 use crate::api::idempotency::MAX_KEY_LENGTH;
+use crate::api::tokens::TOKENS_PATH;
 use crate::error::{ApiError, Problem};
 
 /// The length of the entity tags the service makes: 32 hex digits in quotes.
@@ -31,7 +32,7 @@ pub fn add_headers(document: &mut Document) {
         }
         let is_import = path.ends_with("/import");
         // Its answer holds a new token, which is never stored, so never replayed.
-        let replayable = path != "/api/v1/tokens";
+        let replayable = path != TOKENS_PATH;
         for (method, operation) in super::operations(item) {
             add_to(operation, &method, is_import, replayable);
         }
