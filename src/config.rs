@@ -153,6 +153,13 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub database_timeout_seconds: u64,
 
+    /// Seconds a request may take before it is answered 503, so that a database that
+    /// stops answering holds no request longer; long polls of the change feed get
+    /// their `wait` on top.
+    #[arg(long, env = "REQUEST_TIMEOUT_SECONDS", global = true, default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout_seconds: u64,
+
     /// Largest request body accepted, in bytes (2 MiB by default).
     #[arg(long, env = "BODY_LIMIT_BYTES", global = true, default_value_t = DEFAULT_BODY_LIMIT)]
     pub body_limit_bytes: usize,

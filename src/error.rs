@@ -117,6 +117,9 @@ pub enum ApiError {
     PreconditionRequired,
     /// The database cannot be reached right now.
     Unavailable(String),
+    /// The request was not answered within the configured timeout (in seconds),
+    /// because the database did not answer in time.
+    TimedOut(u64),
     /// A bug or an unexpected failure; the text is logged, never sent.
     Internal(String),
 }
@@ -166,7 +169,7 @@ impl ApiError {
                 "The resource changed since it was read",
             ),
             Self::PreconditionRequired => ("precondition-required", "If-Match is required"),
-            Self::Unavailable(_) => (
+            Self::Unavailable(_) | Self::TimedOut(_) => (
                 "service-unavailable",
                 "The database is unavailable; retry shortly",
             ),
@@ -234,6 +237,10 @@ impl ApiError {
                 format!("the database cannot be reached; retry in {RETRY_AFTER_SECONDS} seconds"),
                 None,
             ),
+            Self::TimedOut(seconds) => (
+                format!("the database did not answer within {seconds} seconds; retry in {RETRY_AFTER_SECONDS} seconds. A write may have been applied: repeat it with the same Idempotency-Key, which applies it only once"),
+                None,
+            ),
             Self::Internal(_) => (
                 "something went wrong on our side; the X-Request-Id header identifies this request in our logs".to_owned(),
                 None,
@@ -298,7 +305,7 @@ impl ResponseError for ApiError {
             Self::Conflict(_) | Self::StillRunning => StatusCode::CONFLICT,
             Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::TimedOut(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -307,7 +314,7 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status_code());
         response.content_type("application/problem+json");
         match self {
-            Self::Unavailable(_) => {
+            Self::Unavailable(_) | Self::TimedOut(_) => {
                 response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
             }
             Self::MethodNotAllowed(allow) => {

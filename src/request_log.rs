@@ -30,7 +30,19 @@ pub async fn request_log(
         });
     let method = request.method().clone();
     let path = request.path().to_owned();
-    let mut response = next.call(request).await?;
+    let mut response = match next.call(request).await {
+        Ok(response) => response,
+        Err(error) => {
+            // Answered by the server from the error (a request past its deadline).
+            log::warn!(
+                "{method} {path} {} {:.1}ms request_id={}: {error}",
+                error.as_response_error().status_code().as_u16(),
+                started.elapsed().as_secs_f64() * 1000.0,
+                request_id.to_str().unwrap_or_default()
+            );
+            return Err(error);
+        }
+    };
     let status = response.status();
     let id = request_id.to_str().unwrap_or_default().to_owned();
     if status.is_server_error()

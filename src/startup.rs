@@ -3,6 +3,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::http::header;
@@ -13,6 +14,7 @@ use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::api::access::{self, AccessControl, TokenCache};
 use crate::api::cors::{self, AllowedOrigins};
+use crate::api::deadline::{self, RequestTimeout};
 use crate::api::rate_limit::RateLimiter;
 use crate::api::service::OpenApiJson;
 use crate::api::{self, compression, conditional, extract, fallback, idempotency, notifications};
@@ -31,6 +33,9 @@ pub fn run(listener: TcpListener, config: &Config) -> std::io::Result<Server> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     let pool_config = config.clone();
     let body_limit = config.body_limit_bytes;
+    let request_timeout = web::Data::new(RequestTimeout(Duration::from_secs(
+        config.request_timeout_seconds,
+    )));
     let write_policy = web::Data::new(conditional::WritePolicy {
         require_if_match: config.require_if_match,
     });
@@ -75,12 +80,15 @@ pub fn run(listener: TcpListener, config: &Config) -> std::io::Result<Server> {
             .app_data(allowed_origins.clone())
             .app_data(access_control.clone())
             .app_data(tokens.clone())
+            .app_data(request_timeout.clone())
             // Inside compression: tags and recorded responses are of the plain bytes.
             .wrap(from_fn(idempotency::once_per_key))
             .wrap(from_fn(conditional::entity_tags))
             // Inside compression too, so that a draft's 404 is sent exactly as an
             // unknown id's; inside CORS, so that a browser page can read a 401 or 429.
             .wrap(from_fn(access::check_access))
+            // Around every step that may wait on the database.
+            .wrap(from_fn(deadline::within_deadline))
             .wrap(from_fn(compression::gzip))
             .wrap(from_fn(cors::cross_origin))
             .wrap(from_fn(request_log))

@@ -9,6 +9,7 @@ use tokio::sync::watch;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
+use super::deadline::Deadline;
 use super::extract::QueryParams;
 use super::{Db, PageParams, connection, list_body, page_response};
 use crate::error::ApiError;
@@ -61,6 +62,7 @@ pub struct FeedParams {
 )]
 #[get("/events")]
 pub async fn list_events(
+    request: HttpRequest,
     db: Db,
     signal: web::Data<FeedSignal>,
     QueryParams(params): QueryParams<FeedParams>,
@@ -84,6 +86,8 @@ pub async fn list_events(
             format!("must be from 0 to {MAX_WAIT_SECONDS} seconds (got {wait})"),
         ));
     }
+    // Waiting for an event is not waiting on the database.
+    Deadline::extend(&request, Duration::from_secs(wait));
     let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
     let mut notified = signal.0.clone();
     loop {

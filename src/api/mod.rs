@@ -6,6 +6,7 @@ pub mod areas;
 pub mod compression;
 pub mod conditional;
 pub mod cors;
+pub mod deadline;
 pub mod documents;
 pub mod events;
 pub mod extract;

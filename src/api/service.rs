@@ -1,5 +1,7 @@
 //! The service's own routes: liveness, readiness and the OpenAPI document.
 
+use std::time::Duration;
+
 use actix_web::{HttpResponse, get, web};
 use diesel_async::RunQueryDsl;
 use serde::Serialize;
@@ -53,7 +55,8 @@ pub async fn healthz() -> HttpResponse {
 
 /// Readiness
 ///
-/// Answers 200 when the database answers a query, 503 when it does not.
+/// Answers 200 when the database answers a query, 503 when it does not, within
+/// the database timeout (`DATABASE_TIMEOUT_SECONDS`).
 #[utoipa::path(
     security(()),
     tag = "service",
@@ -61,9 +64,18 @@ pub async fn healthz() -> HttpResponse {
 )]
 #[get("/readyz")]
 pub async fn readyz(db: Db) -> Result<HttpResponse, ApiError> {
-    diesel::sql_query("SELECT 1")
-        .execute(&mut *connection(&db).await?)
-        .await?;
+    // A probe must answer promptly: a database that holds the query (frozen, cut
+    // off) is not ready, and the probe says so at the same timeout as a refusal.
+    let timeout = db.timeouts().wait.unwrap_or(Duration::from_secs(5));
+    let check = async {
+        diesel::sql_query("SELECT 1")
+            .execute(&mut *connection(&db).await?)
+            .await?;
+        Ok::<_, ApiError>(())
+    };
+    tokio::time::timeout(timeout, check)
+        .await
+        .map_err(|_| ApiError::Unavailable("no answer to SELECT 1 in time".to_owned()))??;
     Ok(HttpResponse::Ok().json(Health { status: "ok" }))
 }
 

@@ -157,6 +157,7 @@ pub fn test_config(database_url: String) -> Config {
         listen_addr: "127.0.0.1:0".to_owned(),
         pool_size: 4,
         database_timeout_seconds: 2,
+        request_timeout_seconds: 30,
         body_limit_bytes: 64 * 1024,
         require_if_match: false,
         cors_allowed_origins: Vec::new(),
