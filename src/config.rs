@@ -160,6 +160,16 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout_seconds: u64,
 
+    /// Seconds a stopping service (`SIGTERM`) gives the requests in flight to finish
+    /// before it cuts them off and exits.
+    #[arg(
+        long,
+        env = "SHUTDOWN_GRACE_SECONDS",
+        global = true,
+        default_value_t = 20
+    )]
+    pub shutdown_grace_seconds: u64,
+
     /// Largest request body accepted, in bytes (2 MiB by default).
     #[arg(long, env = "BODY_LIMIT_BYTES", global = true, default_value_t = DEFAULT_BODY_LIMIT)]
     pub body_limit_bytes: usize,

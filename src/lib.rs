@@ -14,6 +14,7 @@ pub mod pagination;
 pub mod plan_files;
 pub mod request_log;
 pub mod schema;
+pub mod shutdown;
 pub mod startup;
 pub mod token_commands;
 pub mod validation;

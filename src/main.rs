@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use strategy_tracker::config::{Cli, Command, Config, TokensCommand, UpdatesCommand};
-use strategy_tracker::{db, openapi, plan_files, startup, token_commands};
+use strategy_tracker::{db, openapi, plan_files, shutdown, startup, token_commands};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -49,7 +49,8 @@ fn serve(config: &Config) -> Result<(), db::SetupError> {
         .map_err(|error| format!("cannot listen on {}: {error}", config.listen_addr))?;
     let address = listener.local_addr()?;
     actix_web::rt::System::new().block_on(async {
-        let server = startup::run(listener, config)?;
+        let (server, stopping) = startup::run(listener, config)?;
+        actix_web::rt::spawn(shutdown::on_signal(server.handle(), stopping));
         log::info!("serving on http://{address}");
         server.await
     })?;

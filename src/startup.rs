@@ -22,9 +22,12 @@ use crate::config::Config;
 use crate::db;
 use crate::openapi;
 use crate::request_log::request_log;
+use crate::shutdown::Stopping;
 
-/// Starts serving on `listener`; the returned server runs until stopped.
-pub fn run(listener: TcpListener, config: &Config) -> std::io::Result<Server> {
+/// Starts serving on `listener`; the returned server runs until stopped. It does
+/// not handle signals itself: whoever runs it calls [`Stopping::begin`] before
+/// stopping it, so that long polls answer at once (see [`crate::shutdown`]).
+pub fn run(listener: TcpListener, config: &Config) -> std::io::Result<(Server, Arc<Stopping>)> {
     let document = openapi::document();
     let known_paths = web::Data::new(fallback::KnownPaths::from_document(&document));
     let document_json = web::Data::new(OpenApiJson(openapi::to_json(&document)));
@@ -39,6 +42,7 @@ pub fn run(listener: TcpListener, config: &Config) -> std::io::Result<Server> {
     let write_policy = web::Data::new(conditional::WritePolicy {
         require_if_match: config.require_if_match,
     });
+    let stopping = Arc::new(Stopping::default());
     let tokens = Arc::new(TokenCache::default());
     let feed_signal = web::Data::new(notifications::listen(
         config.database_url.clone(),
@@ -54,6 +58,7 @@ pub fn run(listener: TcpListener, config: &Config) -> std::io::Result<Server> {
         .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, error))?,
     );
     let tokens = web::Data::from(tokens);
+    let stopping_data = web::Data::from(stopping.clone());
     let allowed_origins = web::Data::new(
         AllowedOrigins::new(&config.cors_allowed_origins)
             .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, error))?,
@@ -81,6 +86,7 @@ pub fn run(listener: TcpListener, config: &Config) -> std::io::Result<Server> {
             .app_data(access_control.clone())
             .app_data(tokens.clone())
             .app_data(request_timeout.clone())
+            .app_data(stopping_data.clone())
             // Inside compression: tags and recorded responses are of the plain bytes.
             .wrap(from_fn(idempotency::once_per_key))
             .wrap(from_fn(conditional::entity_tags))
@@ -93,7 +99,13 @@ pub fn run(listener: TcpListener, config: &Config) -> std::io::Result<Server> {
             .wrap(from_fn(cors::cross_origin))
             .wrap(from_fn(request_log))
     });
-    Ok(server.workers(workers).listen(listener)?.run())
+    let server = server
+        .workers(workers)
+        .disable_signals()
+        .shutdown_timeout(config.shutdown_grace_seconds)
+        .listen(listener)?
+        .run();
+    Ok((server, stopping))
 }
 
 /// `/docs` is what people type; Swagger UI lives at `/docs/`.

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
+use futures_util::future::{Either, select};
 use serde::Deserialize;
 use tokio::sync::watch;
 use utoipa::IntoParams;
@@ -14,6 +15,7 @@ use super::extract::QueryParams;
 use super::{Db, PageParams, connection, list_body, page_response};
 use crate::error::ApiError;
 use crate::models::event::{self, Event, FeedFilter, FeedPage, MAX_FEED_PAGE, ResourceType};
+use crate::shutdown::Stopping;
 
 list_body!(EventList, Event, "events");
 
@@ -65,6 +67,7 @@ pub async fn list_events(
     request: HttpRequest,
     db: Db,
     signal: web::Data<FeedSignal>,
+    stopping: web::Data<Stopping>,
     QueryParams(params): QueryParams<FeedParams>,
 ) -> Result<HttpResponse, ApiError> {
     let filter = FeedFilter {
@@ -96,7 +99,9 @@ pub async fn list_events(
         let now = tokio::time::Instant::now();
         match page {
             Some(page) => return Ok(HttpResponse::Ok().json(page)),
-            None if now >= deadline => {
+            // A stopping service answers at once, so that the client polls again
+            // (another instance) instead of being cut off at the end of the grace.
+            None if now >= deadline || stopping.has_begun() => {
                 return Ok(HttpResponse::Ok().json(FeedPage {
                     items: Vec::new(),
                     next_after: filter.after,
@@ -105,10 +110,11 @@ pub async fn list_events(
             }
             None => {
                 let pause = RECHECK.min(deadline - now);
-                match tokio::time::timeout(pause, notified.changed()).await {
-                    Ok(Ok(())) | Err(_) => {}
+                let event = std::pin::pin!(tokio::time::timeout(pause, notified.changed()));
+                match select(event, std::pin::pin!(stopping.wait())).await {
+                    Either::Left((Ok(Ok(())) | Err(_), _)) | Either::Right(_) => {}
                     // No listener: look again after the pause.
-                    Ok(Err(_)) => tokio::time::sleep(pause).await,
+                    Either::Left((Ok(Err(_)), _)) => tokio::time::sleep(pause).await,
                 }
             }
         }

@@ -386,8 +386,9 @@ class Load:
     """Writer and reader threads running until stopped: writers POST status updates
     to the given goals, readers GET goals, the document and `/readyz`."""
 
-    def __init__(self, service, token, goals, plan_id, writers=2, readers=2, pause=0.0):
-        self.ledger = Ledger()
+    def __init__(self, service, token, goals, plan_id, writers=2, readers=2, pause=0.0,
+                 ledger=None):
+        self.ledger = ledger or Ledger()
         self.stopping = threading.Event()
         self.threads = []
         for n in range(writers):

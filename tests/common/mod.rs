@@ -158,6 +158,7 @@ pub fn test_config(database_url: String) -> Config {
         pool_size: 4,
         database_timeout_seconds: 2,
         request_timeout_seconds: 30,
+        shutdown_grace_seconds: 5,
         body_limit_bytes: 64 * 1024,
         require_if_match: false,
         cors_allowed_origins: Vec::new(),
@@ -360,7 +361,7 @@ pub async fn import_plan(client: &awc::Client, address: &str, document: &Value) 
 pub fn start(config: &Config) -> (String, ServerHandle) {
     let listener = TcpListener::bind(&config.listen_addr).expect("a free port on loopback");
     let address = format!("http://{}", listener.local_addr().expect("a bound address"));
-    let server = startup::run(listener, config).expect("the server starts");
+    let (server, _stopping) = startup::run(listener, config).expect("the server starts");
     let handle = server.handle();
     actix_web::rt::spawn(server);
     (address, handle)
