@@ -331,3 +331,39 @@ async fn a_body_of_many_unknown_fields_is_told_about_the_first_hundred() {
     assert_eq!(fields.len(), 100);
     assert_eq!(fields[0], "field_000");
 }
+
+#[actix_web::test]
+async fn a_request_the_database_holds_past_the_request_timeout_is_a_503_and_changes_nothing() {
+    use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+
+    let app = TestApp::spawn_with(|config| config.request_timeout_seconds = 1).await;
+    let plan = app.create_plan(json!({"title": "Held plan"})).await;
+    let plan_path = format!("/api/v1/plans/{}", plan["id"].as_str().expect("an id"));
+    // Another session holds the plan's row, as a stalled database would hold the query.
+    let mut holder = diesel_async::AsyncPgConnection::establish(&app.database.url())
+        .await
+        .expect("a connection");
+    holder
+        .batch_execute(&format!(
+            "BEGIN; SELECT 1 FROM plans WHERE id = '{}' FOR UPDATE",
+            plan["id"].as_str().expect("an id")
+        ))
+        .await
+        .expect("the lock");
+
+    let started = Instant::now();
+    let held = app.patch(&plan_path, json!({"title": "Changed"})).await;
+    let waited = started.elapsed();
+
+    assert_eq!(held.header("retry-after").as_deref(), Some("5"));
+    let problem = held.problem(503);
+    assert!(
+        common::detail(&problem).contains("did not answer within 1 seconds"),
+        "{problem}"
+    );
+    assert!(waited < Duration::from_secs(3), "answered after {waited:?}");
+    holder.batch_execute("ROLLBACK").await.expect("the release");
+    assert_eq!(app.get(&plan_path).await.expect(200)["title"], "Held plan");
+    let retried = app.patch(&plan_path, json!({"title": "Changed"})).await;
+    assert_eq!(retried.expect(200)["title"], "Changed");
+}
