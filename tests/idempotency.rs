@@ -93,14 +93,17 @@ async fn a_retry_while_the_first_is_running_is_told_to_wait() {
     let holder = std::thread::spawn(move || {
         let mut conn = SetupConnection::establish(&url).expect("a connection");
         // The lock the service takes for the test token's key.
-        diesel::sql_query(format!(
-            "SELECT pg_advisory_lock(1768187245, hashtext('{token_id}' || 'slow-key'))"
-        ))
-        .execute(&mut conn)
-        .expect("the lock is free");
+        let lock = format!("1768187245, hashtext('{token_id}' || 'slow-key')");
+        diesel::sql_query(format!("SELECT pg_advisory_lock({lock})"))
+            .execute(&mut conn)
+            .expect("the lock is free");
         taken.send(()).expect("the test waits");
-        // Until the test is done with it; the lock ends with the connection.
+        // Until the test is done with it. Released explicitly: a closed connection's
+        // locks go only when the server notices, which may be after the retry.
         released.recv().ok();
+        diesel::sql_query(format!("SELECT pg_advisory_unlock({lock})"))
+            .execute(&mut conn)
+            .expect("the lock is held");
     });
     lock_taken.recv().expect("the lock is taken");
 
