@@ -1,9 +1,11 @@
 """The database goes away under load and comes back.
 
-Two faults, each under a steady load of writers and readers: PostgreSQL stopped (an
-operator's restart: every session ends, new connections are refused) and PostgreSQL
-frozen (every server process stopped where it stands, as a network partition or a
-stalled disk looks: connections stay open and nothing answers). During the fault
+Three faults, each under a steady load of writers and readers: PostgreSQL stopped
+(an operator's restart: every session ends, new connections are refused),
+PostgreSQL crashed (stopped without a checkpoint; on start it recovers from its
+write-ahead log) and PostgreSQL frozen (every server process stopped where it
+stands, as a network partition or a stalled disk looks: connections stay open and
+nothing answers). During the fault
 every answer is a 503 problem with Retry-After, within the configured database
 timeout; /readyz fails and /healthz passes. Afterwards the service recovers by
 itself, and the database holds every acknowledged write and nothing half written.
@@ -22,6 +24,7 @@ RECOVERY_LIMIT = 10
 
 def run(cluster):
     return {"database stopped": fault(cluster, "stop"),
+            "database crashed": fault(cluster, "crash"),
             "database frozen": fault(cluster, "freeze")}
 
 
@@ -36,14 +39,17 @@ def fault(cluster, kind):
         with Load(service, token, goals, plan_id, writers=3, readers=3) as load:
             time.sleep(2)
             fault_start = time.monotonic()
-            cluster.stop() if kind == "stop" else cluster.freeze()
+            if kind == "freeze":
+                cluster.freeze()
+            else:
+                cluster.stop("fast" if kind == "stop" else "immediate")
             probes = {path: probe(service, path, fault_start + FAULT_SECONDS)
                       for path in ("/readyz", "/healthz")}
             for thread in probes.values():
                 thread.join()
             probes = {path: thread.replies for path, thread in probes.items()}
             fault_end = time.monotonic()
-            cluster.start() if kind == "stop" else cluster.thaw()
+            cluster.thaw() if kind == "freeze" else cluster.start()
             recovered_at = wait_for_write(load.ledger, fault_end)
             time.sleep(2)
         ledger = load.ledger
