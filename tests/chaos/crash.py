@@ -12,10 +12,10 @@ import uuid
 
 from harness import (
     Client, Ledger, Load, Service, check, count, goal_ids, goals_per_plan, import_plan, make_token,
-    plan_document, retry_unacknowledged, verify_consistency, verify_writes)
+    plan_document, retry_unacknowledged, verify_consistency, verify_writes, wait_until)
 
 ROUNDS = 3
-SHAPE = (6, 10, 4)  # areas, goals per area, sub-goals per goal: 300 goals a plan
+SHAPE = (10, 20, 4)  # areas, goals per area, sub-goals per goal: 1,000 goals a plan
 
 
 def run(cluster):
@@ -39,8 +39,9 @@ def imports(cluster):
                                         daemon=True) for _ in range(2)]
             for thread in threads:
                 thread.start()
-            # Into the second import of each thread, at a different point each round.
-            time.sleep(seconds * (1.2 + attempt * 0.3) + random.uniform(0, seconds / 2))
+            # Some imports done, then killed while one has written and not committed.
+            time.sleep(random.uniform(seconds, 3 * seconds))
+            wait_until(lambda: writing(cluster), 30, "an import writing")
             service.kill()
             for thread in threads:
                 thread.join(10)
@@ -67,6 +68,7 @@ def imports(cluster):
             "one import (s)": round(seconds, 2),
             "imports sent": len(sent),
             "answers": count(r["status"] for r in sent),
+            "kills, each inside an import's uncommitted transaction": ROUNDS,
             "imports cut by the kill": len(lost),
             "imports acknowledged / found complete": f"{len(acknowledged)} / "
             f"{sum(1 for r in acknowledged if r['title'] in found)}",
@@ -76,6 +78,13 @@ def imports(cluster):
         }
     finally:
         service.stop()
+
+
+def writing(cluster):
+    """Whether a transaction of the service has written and not yet committed."""
+    return cluster.value(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = 'strategy_tracker' "
+        "AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()") != "0"
 
 
 def keep_importing(service, token, results):
