@@ -202,7 +202,8 @@ async fn every_problem_of_a_document_is_named_by_its_pointer_and_nothing_is_writ
             {"title": "One", "goals": [
                 {"title": "A", "code": "X"},
                 {"title": "", "sub_goals": [{"title": "B", "position": 2}]},
-                {"title": "C", "code": "X", "status_updates": [{"status": "done"}]}
+                {"title": "C", "code": "X", "status_updates": [{"status": "done"}]},
+                {"title": "D", "sub_goals": null}
             ]},
             {"titel": "Two", "goals": "none"}
         ]
@@ -219,6 +220,7 @@ async fn every_problem_of_a_document_is_named_by_its_pointer_and_nothing_is_writ
             "/areas/0/goals/1/title",
             "/areas/0/goals/2/code",
             "/areas/0/goals/2/status_updates/0/status",
+            "/areas/0/goals/3/sub_goals",
             "/areas/1/goals",
             "/areas/1/titel",
             "/areas/1/title",

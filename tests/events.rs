@@ -255,6 +255,7 @@ async fn a_feed_position_beyond_the_newest_event_and_bad_limits_are_refused() {
         feed_refused(&app, &format!("after={}", newest + 1)).await,
         ["after"]
     );
+    assert_eq!(feed_refused(&app, "after=-1").await, ["after"]);
     assert_eq!(feed_refused(&app, "limit=0").await, ["limit"]);
     assert_eq!(feed_refused(&app, "limit=1001").await, ["limit"]);
     assert_eq!(feed_refused(&app, "wait=61").await, ["wait"]);

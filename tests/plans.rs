@@ -287,6 +287,8 @@ async fn bad_list_parameters_are_named() {
         ("status=actve", "status"),
         ("staus=active", "staus"),
         ("cursor=not-a-cursor", "cursor"),
+        ("limit=1&limit=2", "limit"),
+        ("status=active%00", "status"),
     ] {
         let problem = app
             .get(&format!("/api/v1/plans?{query}"))

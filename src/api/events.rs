@@ -76,6 +76,15 @@ pub async fn list_events(
         resource_type: params.resource_type,
         limit: params.limit.unwrap_or(100),
     };
+    if filter.after < 0 {
+        return Err(ApiError::bad_parameter(
+            "after",
+            format!(
+                "must be 0 or more (got {}): an event's number, or 0 for the start",
+                filter.after
+            ),
+        ));
+    }
     if !(1..=MAX_FEED_PAGE).contains(&filter.limit) {
         return Err(ApiError::bad_parameter(
             "limit",

@@ -1,6 +1,7 @@
 //! How request parts become values or problems: JSON bodies, query strings and ids
 //! in paths, plus the answer for paths and methods that do not exist.
 
+use std::collections::HashSet;
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
@@ -64,26 +65,54 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
 }
 
 fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
-    let whole_error = match web::Query::<T>::from_query(query) {
-        Ok(parsed) => return Ok(parsed.into_inner()),
-        Err(error) => error,
-    };
-    // Parse each parameter alone to learn which ones are at fault.
-    let errors: Vec<FieldError> = query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .filter_map(|pair| {
-            let error = web::Query::<T>::from_query(pair).err()?;
-            let name = pair.split('=').next().unwrap_or(pair);
-            Some(FieldError::new(name, describe(&error.to_string())))
-        })
-        .collect();
+    let mut errors = misused_parameters(query);
+    let mut whole_error = String::new();
+    if errors.is_empty() {
+        match web::Query::<T>::from_query(query) {
+            Ok(parsed) => return Ok(parsed.into_inner()),
+            Err(error) => whole_error = describe(&error.to_string()),
+        }
+        // Parse each parameter alone to learn which ones are at fault.
+        errors = query
+            .split('&')
+            .filter(|pair| !pair.is_empty())
+            .filter_map(|pair| {
+                let error = web::Query::<T>::from_query(pair).err()?;
+                let name = pair.split('=').next().unwrap_or(pair);
+                Some(FieldError::new(name, describe(&error.to_string())))
+            })
+            .collect();
+    }
     let detail = match errors.as_slice() {
-        [] => describe(&whole_error.to_string()),
+        [] => whole_error,
         [one] => format!("query parameter {}: {}", one.field, one.message),
         many => format!("{} query parameters are invalid; see errors", many.len()),
     };
     Err(ApiError::BadRequest { detail, errors })
+}
+
+/// What is wrong with the parameters whatever the route: one given twice, which
+/// serde reports without its name, and a NUL character, which PostgreSQL takes in
+/// no text.
+fn misused_parameters(query: &str) -> Vec<FieldError> {
+    let Ok(pairs) = web::Query::<Vec<(String, String)>>::from_query(query) else {
+        return Vec::new();
+    };
+    let mut seen = HashSet::new();
+    let mut errors: Vec<FieldError> = Vec::new();
+    for (name, value) in pairs.iter() {
+        let message = if value.contains('\0') || name.contains('\0') {
+            "holds a NUL character (%00), which no value may"
+        } else if !seen.insert(name) {
+            "is given more than once; give it once"
+        } else {
+            continue;
+        };
+        if !errors.iter().any(|error| &error.field == name) {
+            errors.push(FieldError::new(name, message));
+        }
+    }
+    errors
 }
 
 /// serde's message without the "Query deserialize error: " prefix actix adds.

@@ -411,10 +411,13 @@ impl Reader {
             object.remove(*key);
         }
         let lists = nested.map(|key| match object.remove(key) {
-            None | Some(Value::Null) => Vec::new(),
+            None => Vec::new(),
             Some(Value::Array(items)) => items,
             Some(_) => {
-                self.error(&format!("{pointer}/{key}"), "must be an array");
+                self.error(
+                    &format!("{pointer}/{key}"),
+                    "must be an array; leave it out for none",
+                );
                 Vec::new()
             }
         });
