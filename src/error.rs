@@ -117,8 +117,8 @@ pub enum ApiError {
     PreconditionRequired,
     /// The database cannot be reached right now.
     Unavailable(String),
-    /// The request was not answered within the configured timeout (in seconds),
-    /// because the database did not answer in time.
+    /// The request was not answered within the configured timeout (in seconds):
+    /// the database did not answer in time, or the body came too slowly.
     TimedOut(u64),
     /// A bug or an unexpected failure; the text is logged, never sent.
     Internal(String),
@@ -238,7 +238,7 @@ impl ApiError {
                 None,
             ),
             Self::TimedOut(seconds) => (
-                format!("the database did not answer within {seconds} seconds; retry in {RETRY_AFTER_SECONDS} seconds. A write may have been applied: repeat it with the same Idempotency-Key, which applies it only once"),
+                format!("the request was not answered within {seconds} seconds: the database did not answer in time (or the request body arrived too slowly); retry in {RETRY_AFTER_SECONDS} seconds. A write may have been applied: repeat it with the same Idempotency-Key, which applies it only once"),
                 None,
             ),
             Self::Internal(_) => (

@@ -358,7 +358,7 @@ async fn a_request_the_database_holds_past_the_request_timeout_is_a_503_and_chan
     assert_eq!(held.header("retry-after").as_deref(), Some("5"));
     let problem = held.problem(503);
     assert!(
-        common::detail(&problem).contains("did not answer within 1 seconds"),
+        common::detail(&problem).contains("not answered within 1 seconds"),
         "{problem}"
     );
     assert!(waited < Duration::from_secs(3), "answered after {waited:?}");

@@ -329,6 +329,31 @@ async fn bad_files_are_refused_whole() {
         .await
         .problem(422);
     assert_eq!(error_fields(&problem), ["0/colour", "0/measures/0", "1"]);
+    // A JSON row's values have the types its schema gives; the goal's own columns
+    // are read but not imported, whatever they hold.
+    let too_many: Vec<Value> = (0..101).map(|n| json!({"name": format!("M{n}")})).collect();
+    let problem = app
+        .post(
+            &path,
+            json!([{"goal_id": s.courses, "status": "on_track", "latest_update_note": 12345,
+                    "progress_percent": "30", "title": 42, "owner": ["x"], "due_date": "soon"},
+                   {"goal_id": s.engage, "status": "on_track", "measures": too_many},
+                   {"goal_id": s.survey, "status": "on_track",
+                    "measures": [{"name": 7, "current_value": "3", "unit": 1, "target": "x"}]}]),
+        )
+        .await
+        .problem(422);
+    assert_eq!(
+        error_fields(&problem),
+        [
+            "0/latest_update_note",
+            "0/progress_percent",
+            "1/measures",
+            "2/measures/0/name",
+            "2/measures/0/current_value",
+        ]
+    );
+    assert!(error_message(&problem, "1/measures").contains("at most 100"));
     let problem = app.post(&path, json!({"rows": []})).await.problem(422);
     assert_eq!(error_fields(&problem), [""]);
 

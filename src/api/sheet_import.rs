@@ -4,6 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::NaiveDate;
 use serde::Deserialize;
+use serde_json::Value;
 use utoipa::openapi::schema::{ArrayBuilder, Schema};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
@@ -44,27 +45,24 @@ pub struct SheetRowInput {
     /// The goal's strategic area, by number: with `code`, when codes repeat across areas.
     #[schema(minimum = 1, maximum = 2147483647)]
     pub area_position: Option<i32>,
-    /// Read but not imported.
-    #[schema(max_length = 200)]
-    pub area_title: Option<String>,
+    /// Read but not imported: any value.
+    pub area_title: Option<Value>,
     /// The goal the row is for.
     pub goal_id: Option<Uuid>,
     /// The goal's code ("2.1"), when `goal_id` is not given.
     #[schema(max_length = 200)]
     pub code: Option<String>,
-    /// Read but not imported.
-    #[schema(max_length = 500)]
-    pub title: Option<String>,
-    /// Read but not imported.
-    #[schema(max_length = 200)]
-    pub owner: Option<String>,
+    /// Read but not imported: any value.
+    pub title: Option<Value>,
+    /// Read but not imported: any value.
+    pub owner: Option<Value>,
     /// How the goal is doing.
     pub status: GoalStatus,
     /// How far along the goal is, 0 to 100.
     #[schema(minimum = 0, maximum = 100)]
     pub progress_percent: Option<i16>,
-    /// Read but not imported.
-    pub due_date: Option<NaiveDate>,
+    /// Read but not imported: any value.
+    pub due_date: Option<Value>,
     /// The date the new update speaks for (today, UTC, when null); at most a day ahead.
     pub latest_update_as_of: Option<NaiveDate>,
     /// Who reported.
@@ -114,15 +112,13 @@ pub struct SheetMeasureInput {
     /// The measure's name, when `measure_id` is not given.
     #[schema(max_length = 200)]
     pub name: Option<String>,
-    /// Read but not imported.
-    #[schema(max_length = 50)]
-    pub unit: Option<String>,
+    /// Read but not imported: any value.
+    pub unit: Option<Value>,
     /// The measure's value as of the row's date.
     #[schema(format = Double, minimum = -1e15, maximum = 1e15)]
     pub current_value: Option<f64>,
-    /// Read but not imported.
-    #[schema(format = Double)]
-    pub target: Option<f64>,
+    /// Read but not imported: any value.
+    pub target: Option<Value>,
 }
 
 /// Import status updates from the tracking sheet

@@ -50,21 +50,21 @@ impl RawRow {
         format!("{}/{column}", self.row)
     }
 
-    /// Keeps the cells the import reads; the others (title, owner, ...) are the
-    /// goal's own and are changed on the goal, not by a status update.
-    fn set(&mut self, column: &str, value: Option<String>) {
-        let cell = match column {
-            "goal_id" => &mut self.goal_id,
-            "area_position" => &mut self.area_position,
-            "code" => &mut self.code,
-            "status" => &mut self.status,
-            "progress_percent" => &mut self.progress_percent,
-            "latest_update_as_of" => &mut self.as_of,
-            "latest_update_author" => &mut self.author,
-            "latest_update_note" => &mut self.note,
-            _ => return,
-        };
-        *cell = value;
+    /// The cell of `column` that the import reads, with what a JSON row holds in
+    /// it; `None` for the goal's own columns (title, owner, ...), which are read but
+    /// not imported: they are changed on the goal, not by a status update.
+    fn cell_mut(&mut self, column: &str) -> Option<(&mut Option<String>, Kind)> {
+        Some(match column {
+            "goal_id" => (&mut self.goal_id, Kind::Text),
+            "area_position" => (&mut self.area_position, Kind::Number),
+            "code" => (&mut self.code, Kind::Text),
+            "status" => (&mut self.status, Kind::Text),
+            "progress_percent" => (&mut self.progress_percent, Kind::Number),
+            "latest_update_as_of" => (&mut self.as_of, Kind::Text),
+            "latest_update_author" => (&mut self.author, Kind::Text),
+            "latest_update_note" => (&mut self.note, Kind::Text),
+            _ => return None,
+        })
     }
 }
 
@@ -164,7 +164,11 @@ pub(super) fn from_csv(bytes: &[u8], errors: &mut Vec<FieldError>) -> Vec<RawRow
         for (column, field) in columns.iter().zip(&record.fields) {
             let value = Some(csv::restored(field).to_owned()).filter(|value| !value.is_empty());
             match column {
-                Column::Fixed(name) => row.set(name, value),
+                Column::Fixed(name) => {
+                    if let Some((cell, _)) = row.cell_mut(name) {
+                        *cell = value;
+                    }
+                }
                 Column::Current(name) => row.measures.push(MeasureCell {
                     field: row.at(&format!("measure:{name}:current")),
                     key: MeasureKey::Column(name.clone()),
@@ -209,9 +213,9 @@ pub(super) fn from_json(body: &Value, errors: &mut Vec<FieldError>) -> Vec<RawRo
                     field,
                     "is not a field of a tracking sheet row",
                 ));
-            } else {
-                match cell(value) {
-                    Ok(value) => row.set(key, value),
+            } else if let Some((slot, kind)) = row.cell_mut(key) {
+                match cell(value, kind) {
+                    Ok(value) => *slot = value,
                     Err(message) => errors.push(FieldError::new(field, message)),
                 }
             }
@@ -222,12 +226,24 @@ pub(super) fn from_json(body: &Value, errors: &mut Vec<FieldError>) -> Vec<RawRo
 }
 
 const MEASURE_FIELDS: [&str; 5] = ["measure_id", "name", "unit", "current_value", "target"];
+/// Most measures one row may give values for, as the schema says.
+const MAX_MEASURES: usize = 100;
 
 fn measures(field: &str, value: &Value, errors: &mut Vec<FieldError>) -> Vec<MeasureCell> {
     let Value::Array(items) = value else {
         errors.push(FieldError::new(field, "must be an array of measures"));
         return Vec::new();
     };
+    if items.len() > MAX_MEASURES {
+        errors.push(FieldError::new(
+            field,
+            format!(
+                "holds {} measures; a row holds at most {MAX_MEASURES}",
+                items.len()
+            ),
+        ));
+        return Vec::new();
+    }
     let mut cells = Vec::new();
     for (index, item) in items.iter().enumerate() {
         let at = format!("{field}/{index}");
@@ -246,14 +262,16 @@ fn measures(field: &str, value: &Value, errors: &mut Vec<FieldError>) -> Vec<Mea
                 ));
             }
         }
-        let mut text = |key: &str| {
-            cell(measure.get(key).unwrap_or(&Value::Null)).map_err(|message| {
+        let mut text = |key: &str, kind: Kind| {
+            cell(measure.get(key).unwrap_or(&Value::Null), kind).map_err(|message| {
                 errors.push(FieldError::new(format!("{at}/{key}"), message));
             })
         };
-        let (Ok(id), Ok(name), Ok(value)) =
-            (text("measure_id"), text("name"), text("current_value"))
-        else {
+        let (Ok(id), Ok(name), Ok(value)) = (
+            text("measure_id", Kind::Text),
+            text("name", Kind::Text),
+            text("current_value", Kind::Number),
+        ) else {
             continue;
         };
         let key = match (id, name) {
@@ -276,13 +294,21 @@ fn measures(field: &str, value: &Value, errors: &mut Vec<FieldError>) -> Vec<Mea
     cells
 }
 
-/// A JSON value as a cell's text.
-fn cell(value: &Value) -> Result<Option<String>, &'static str> {
-    match value {
-        Value::Null => Ok(None),
-        Value::String(text) if text.is_empty() => Ok(None),
-        Value::String(text) => Ok(Some(text.clone())),
-        Value::Number(number) => Ok(Some(number.to_string())),
-        _ => Err("must be text, a number or null"),
+/// What a JSON row's column holds, as the schema of a row sent back says.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Text,
+    Number,
+}
+
+/// A JSON value as a cell's text, if it is of the column's kind (or null).
+fn cell(value: &Value, kind: Kind) -> Result<Option<String>, &'static str> {
+    match (value, kind) {
+        (Value::Null, _) => Ok(None),
+        (Value::String(text), Kind::Text) if text.is_empty() => Ok(None),
+        (Value::String(text), Kind::Text) => Ok(Some(text.clone())),
+        (Value::Number(number), Kind::Number) => Ok(Some(number.to_string())),
+        (_, Kind::Text) => Err("must be text or null"),
+        (_, Kind::Number) => Err("must be a number or null"),
     }
 }
