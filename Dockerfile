@@ -2,7 +2,7 @@
 # It talks to PostgreSQL through tokio-postgres, so no libpq is needed at run time.
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 COPY src ./src
 COPY migrations ./migrations
 RUN cargo build --release --locked

@@ -337,8 +337,9 @@ async fn bad_files_are_refused_whole() {
             &path,
             json!([{"goal_id": s.courses, "status": "on_track", "latest_update_note": 12345,
                     "progress_percent": "30", "title": 42, "owner": ["x"], "due_date": "soon"},
-                   {"goal_id": s.engage, "status": "on_track", "measures": too_many},
-                   {"goal_id": s.survey, "status": "on_track",
+                   {"goal_id": s.engage, "status": "on_track", "measures": too_many,
+                    "area_position": 1.5},
+                   {"goal_id": s.survey, "status": "on_track", "code": "x".repeat(201),
                     "measures": [{"name": 7, "current_value": "3", "unit": 1, "target": "x"}]}]),
         )
         .await
@@ -349,8 +350,10 @@ async fn bad_files_are_refused_whole() {
             "0/latest_update_note",
             "0/progress_percent",
             "1/measures",
+            "1/area_position",
             "2/measures/0/name",
             "2/measures/0/current_value",
+            "2/code",
         ]
     );
     assert!(error_message(&problem, "1/measures").contains("at most 100"));

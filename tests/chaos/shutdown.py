@@ -36,11 +36,9 @@ def long_poll(cluster):
             client.request("GET", f"/api/v1/events?after={newest}&wait=30")), daemon=True)
         poller.start()
         time.sleep(1)
-        signalled = time.monotonic()
-        service.terminate()
-        code = service.process.wait(GRACE + 10)
-        exited = time.monotonic() - signalled
+        signalled, code, exited = terminate(service)
         poller.join(5)
+        check(code == 0, f"the service exited with {code}")
         check(polls, "the long poll got no answer")
         poll = polls[0]
         check(poll.ok and poll.json()["items"] == [],
@@ -77,10 +75,7 @@ def under_load(cluster):
             for thread in threads:
                 thread.start()
             time.sleep(1.5)
-            signalled = time.monotonic()
-            service.terminate()
-            code = service.process.wait(GRACE + 10)
-            exited = time.monotonic() - signalled
+            signalled, code, exited = terminate(service)
             time.sleep(0.5)
         for thread in threads:
             thread.join(5)
@@ -115,3 +110,11 @@ def under_load(cluster):
         }
     finally:
         service.stop()
+
+
+def terminate(service):
+    """Sends SIGTERM; returns when it was sent, the exit code, and the seconds to exit."""
+    signalled = time.monotonic()
+    service.terminate()
+    code = service.process.wait(GRACE + 10)
+    return signalled, code, time.monotonic() - signalled
