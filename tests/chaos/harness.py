@@ -186,6 +186,7 @@ class Service:
             wait_until(lambda: self.process.poll() is None and status_of(self, "GET", "/healthz") == 200,
                        30, f"{self.base}/healthz answering")
         except Failure as failure:
+            self.stop()
             raise Failure(f"{failure}; the service's log ends: {self.log_tail()}") from None
         return self
 
