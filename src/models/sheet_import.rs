@@ -16,11 +16,12 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use self::check::{Checked, Goals};
+pub use self::check::Checked;
+use self::check::Goals;
 use super::status_update::StatusUpdateRow;
-use super::tracking_sheet::{self, SheetFilter};
+use super::tracking_sheet::{self, SheetFilter, TrackingSheetRow};
 use super::{Conn, TextEnum, goal, measurement};
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 use crate::schema::{goals, status_updates};
 
 /// The SQL statements an import that writes makes, whatever the number of rows:
@@ -108,11 +109,6 @@ pub async fn run(
     source: SheetSource,
     dry_run: bool,
 ) -> Result<SheetImportReport, ApiError> {
-    let mut errors = Vec::new();
-    let raw_rows = match &source {
-        SheetSource::Csv(bytes) => read::from_csv(bytes, &mut errors),
-        SheetSource::Rows(rows) => read::from_json(rows, &mut errors),
-    };
     conn.transaction(async |conn| {
         // Locked first, so that no update lands between the comparison and the write.
         goals::table
@@ -122,13 +118,8 @@ pub async fn run(
             .load::<Uuid>(conn)
             .await?;
         let sheet = tracking_sheet::get(conn, plan_id, &SheetFilter::default()).await?;
-        let goals = Goals::new(&sheet.sheet.rows);
-        let rows = check::rows(&goals, &raw_rows, Utc::now().date_naive(), &mut errors);
-        if !errors.is_empty() {
-            // Problems of form and of content were found apart: told row by row.
-            errors.sort_by_key(|error| row_of(&error.field));
-            return Err(ApiError::Invalid(errors));
-        }
+        let rows = read_and_check(&source, &sheet.sheet.rows, Utc::now().date_naive())
+            .map_err(ApiError::Invalid)?;
         let same_day = same_day_updates(conn, &rows).await?;
         let mut report = SheetImportReport {
             dry_run,
@@ -166,6 +157,33 @@ pub async fn run(
         Ok(report)
     })
     .await
+}
+
+/// Reads the sheet and checks every row against the plan's sheet rows (`sheet_rows`,
+/// as [`tracking_sheet::get`] gives them unfiltered), with `today` as the latest day
+/// a row may be dated (plus one): the rows that are right, or every problem of form
+/// and of content, row by row. Needs no database, so that the import's parsing and
+/// checking can be tested and fuzzed (`fuzz/fuzz_targets/sheet_csv.rs`) on the same
+/// code path [`run`] takes.
+pub fn read_and_check<'a>(
+    source: &SheetSource,
+    sheet_rows: &'a [TrackingSheetRow],
+    today: NaiveDate,
+) -> Result<Vec<Checked<'a>>, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let raw_rows = match source {
+        SheetSource::Csv(bytes) => read::from_csv(bytes, &mut errors),
+        SheetSource::Rows(rows) => read::from_json(rows, &mut errors),
+    };
+    let goals = Goals::new(sheet_rows);
+    let rows = check::rows(&goals, &raw_rows, today, &mut errors);
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        // Problems of form and of content were found apart: told row by row.
+        errors.sort_by_key(|error| row_of(&error.field));
+        Err(errors)
+    }
 }
 
 /// The row a problem's field (`<row>/<column>` or `<row>`) names; 0 for the file.

@@ -15,13 +15,20 @@ use crate::validation::{LONG_TEXT, SHORT_TEXT};
 
 /// A row whose every cell is right, with the goal it is for as the sheet shows it.
 #[derive(Debug)]
-pub(super) struct Checked<'a> {
+pub struct Checked<'a> {
+    /// The row, as in the problems' fields: the CSV line or the JSON index.
     pub row: usize,
+    /// The goal the row is for, as the sheet shows it.
     pub goal: &'a TrackingSheetRow,
+    /// The status the row gives.
     pub status: GoalStatus,
+    /// The progress the row gives; `None` for an empty cell.
     pub progress_percent: Option<i16>,
+    /// The date the row speaks for (today when the cell is empty).
     pub as_of: NaiveDate,
+    /// Who wrote the row's update.
     pub author: Option<String>,
+    /// What the row's update says.
     pub note: Option<String>,
     /// The values given for the goal's measures, by measure id.
     pub values: Vec<(Uuid, f64)>,
@@ -48,6 +55,26 @@ impl<'a> Goals<'a> {
     /// The row's goal: by `goal_id`, else by `code` (and `area_position`, as codes
     /// repeat across areas).
     fn of(&self, raw: &RawRow) -> Result<&'a TrackingSheetRow, FieldError> {
+        // Checked even beside a goal_id, which names the goal alone: a malformed
+        // cell is told wherever it is.
+        let area = match &raw.area_position {
+            None => None,
+            Some(position) => Some(
+                position
+                    .trim()
+                    .parse::<i32>()
+                    .ok()
+                    .filter(|position| *position >= 1)
+                    .ok_or_else(|| {
+                        FieldError::new(
+                            raw.at("area_position"),
+                            "must be the number of one of the plan's areas",
+                        )
+                    })?,
+            ),
+        };
+        text(raw.code.as_deref(), SHORT_TEXT)
+            .map_err(|message| FieldError::new(raw.at("code"), message))?;
         if let Some(id) = &raw.goal_id {
             let id = Uuid::parse_str(id.trim())
                 .map_err(|_| FieldError::new(raw.at("goal_id"), "must be a goal's id (a UUID)"))?;
@@ -62,15 +89,6 @@ impl<'a> Goals<'a> {
                 raw.at("goal_id"),
                 "is required, or code (with area_position when the code is used in more than one area)",
             ));
-        };
-        let area = match &raw.area_position {
-            None => None,
-            Some(position) => Some(position.trim().parse::<i32>().map_err(|_| {
-                FieldError::new(
-                    raw.at("area_position"),
-                    "must be the number of one of the plan's areas",
-                )
-            })?),
         };
         let goals: Vec<_> = self
             .by_code
