@@ -111,5 +111,5 @@ def sample(cluster, service, ledger, now):
         "open files": service.open_files(),
         "database connections": int(cluster.value(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = 'strategy_tracker' "
-            "AND pid <> pg_backend_pid()")),
+            "AND backend_type = 'client backend' AND pid <> pg_backend_pid()")),
     }
