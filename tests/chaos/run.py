@@ -33,10 +33,14 @@ SCENARIOS = {
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("scenarios", nargs="*", choices=[[], *SCENARIOS], default=[])
+    parser.add_argument("scenarios", nargs="*", metavar="SCENARIO",
+                        help=f"one of {', '.join(SCENARIOS)}; all when none is named")
     parser.add_argument("--soak-seconds", type=int, default=60,
                         help="how long the soak runs at half capacity (default 60)")
     args = parser.parse_args()
+    unknown = [name for name in args.scenarios if name not in SCENARIOS]
+    if unknown:
+        parser.error(f"no scenario is called {', '.join(unknown)}; they are {', '.join(SCENARIOS)}")
     soak.SECONDS = args.soak_seconds
     names = args.scenarios or list(SCENARIOS)
     cluster = Cluster()
