@@ -30,23 +30,16 @@ pub async fn request_log(
         });
     let method = request.method().clone();
     let path = request.path().to_owned();
-    let mut response = match next.call(request).await {
-        Ok(response) => response,
-        Err(error) => {
-            // Answered by the server from the error (a request past its deadline).
-            log::warn!(
-                "{method} {path} {} {:.1}ms request_id={}: {error}",
-                error.as_response_error().status_code().as_u16(),
-                started.elapsed().as_secs_f64() * 1000.0,
-                request_id.to_str().unwrap_or_default()
-            );
-            return Err(error);
-        }
+    // An error, rather than a response, is answered by the server itself (a
+    // request past its deadline): logged the same, without the header.
+    let outcome = next.call(request).await;
+    let (status, error) = match &outcome {
+        Ok(response) => (response.status(), response.response().error()),
+        Err(error) => (error.as_response_error().status_code(), Some(error)),
     };
-    let status = response.status();
     let id = request_id.to_str().unwrap_or_default().to_owned();
     if status.is_server_error()
-        && let Some(error) = response.response().error()
+        && let Some(error) = error
     {
         log::error!("request {id} failed: {error}");
     }
@@ -55,6 +48,7 @@ pub async fn request_log(
         status.as_u16(),
         started.elapsed().as_secs_f64() * 1000.0
     );
+    let mut response = outcome?;
     response.headers_mut().insert(REQUEST_ID, request_id);
     Ok(response)
 }

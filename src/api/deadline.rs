@@ -45,7 +45,8 @@ pub async fn within_deadline(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let timeout = request
         .app_data::<web::Data<RequestTimeout>>()
-        .map_or(Duration::from_secs(30), |timeout| timeout.0);
+        .expect("the app has a request timeout")
+        .0;
     let deadline = Deadline(Rc::new(Cell::new(Instant::now() + timeout)));
     request.extensions_mut().insert(deadline.clone());
     let mut answer = std::pin::pin!(next.call(request));

@@ -1,7 +1,5 @@
 //! The service's own routes: liveness, readiness and the OpenAPI document.
 
-use std::time::Duration;
-
 use actix_web::{HttpResponse, get, web};
 use diesel_async::RunQueryDsl;
 use serde::Serialize;
@@ -66,7 +64,10 @@ pub async fn healthz() -> HttpResponse {
 pub async fn readyz(db: Db) -> Result<HttpResponse, ApiError> {
     // A probe must answer promptly: a database that holds the query (frozen, cut
     // off) is not ready, and the probe says so at the same timeout as a refusal.
-    let timeout = db.timeouts().wait.unwrap_or(Duration::from_secs(5));
+    let timeout = db
+        .timeouts()
+        .wait
+        .expect("every pool waits DATABASE_TIMEOUT_SECONDS at most");
     let check = async {
         diesel::sql_query("SELECT 1")
             .execute(&mut *connection(&db).await?)
