@@ -134,3 +134,10 @@ fn database_name_range(database_url: &str) -> Option<std::ops::Range<usize>> {
         .map_or(database_url.len(), |at| start + at);
     (end > start).then_some(start..end)
 }
+
+impl From<PoolError> for crate::error::ApiError {
+    /// No connection in time: the database is down or every connection is busy.
+    fn from(error: PoolError) -> Self {
+        Self::Unavailable(error.to_string())
+    }
+}

@@ -3,15 +3,16 @@
 //! Every failure, from a malformed body to a database outage, becomes an [`ApiError`]
 //! in exactly one place and leaves as a [`Problem`]. Internal details are logged
 //! (with the request id, by the request log middleware) and never sent.
+//!
+//! This module knows no HTTP framework and no connection pool: the HTTP layer
+//! renders an [`ApiError`] (`api::problem`), and the pool's error converts in `db`.
 
-use actix_web::http::{StatusCode, header};
-use actix_web::{HttpResponse, ResponseError};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 /// Seconds a client is asked to wait before retrying while the database is unreachable.
-const RETRY_AFTER_SECONDS: u32 = 5;
+pub const RETRY_AFTER_SECONDS: u32 = 5;
 /// Most field errors one answer lists; a body of thousands of unknown keys is told
 /// about its first ones.
 pub const MAX_FIELD_ERRORS: usize = 100;
@@ -177,6 +178,26 @@ impl ApiError {
         }
     }
 
+    /// The HTTP status code this error is answered with.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::BadRequest { .. } => 400,
+            Self::Unauthorized { .. } => 401,
+            Self::Forbidden { .. } => 403,
+            Self::TooManyRequests { .. } => 429,
+            Self::UnsupportedMediaType(_) => 415,
+            Self::PayloadTooLarge(_) => 413,
+            Self::Invalid(_) => 422,
+            Self::NotFound(_) | Self::UnknownReference(_) => 404,
+            Self::MethodNotAllowed(_) => 405,
+            Self::Conflict(_) | Self::StillRunning => 409,
+            Self::PreconditionFailed { .. } => 412,
+            Self::PreconditionRequired => 428,
+            Self::Unavailable(_) | Self::TimedOut(_) => 503,
+            Self::Internal(_) => 500,
+        }
+    }
+
     /// The problem document sent to the client.
     pub fn problem(&self) -> Problem {
         let (slug, title) = self.kind();
@@ -249,7 +270,7 @@ impl ApiError {
         Problem {
             problem_type: format!("tag:strategy-tracker,2026:problems/{slug}"),
             title: title.to_owned(),
-            status: self.status_code().as_u16(),
+            status: self.status(),
             detail: truncate(detail, MAX_DETAIL),
             errors: errors.map(|mut errors| {
                 errors.truncate(MAX_FIELD_ERRORS);
@@ -257,18 +278,6 @@ impl ApiError {
             }),
         }
     }
-}
-
-/// `text` as RFC 6750 allows inside a quoted challenge parameter: printable ASCII
-/// without quotes or backslashes (a token's name may have any character).
-fn quotable(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '"' | '\\' => '\'',
-            ' '..='~' => c,
-            _ => '?',
-        })
-        .collect()
 }
 
 /// `text` cut to `max` characters, with an ellipsis when cut.
@@ -287,67 +296,6 @@ impl std::fmt::Display for ApiError {
             Self::Unavailable(cause) => write!(f, "database unavailable: {cause}"),
             other => f.write_str(&other.problem().detail),
         }
-    }
-}
-
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
-            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::NotFound(_) | Self::UnknownReference(_) => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) | Self::StillRunning => StatusCode::CONFLICT,
-            Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
-            Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
-            Self::Unavailable(_) | Self::TimedOut(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status_code());
-        response.content_type("application/problem+json");
-        match self {
-            Self::Unavailable(_) | Self::TimedOut(_) => {
-                response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
-            }
-            Self::MethodNotAllowed(allow) => {
-                response.insert_header((header::ALLOW, allow.join(", ")));
-            }
-            Self::StillRunning => {
-                response.insert_header((header::RETRY_AFTER, 1));
-            }
-            Self::Unauthorized { error, detail } => {
-                let challenge = match error {
-                    Some(error) => format!(
-                        "Bearer realm=\"strategy-tracker\", error=\"{error}\", error_description=\"{}\"",
-                        quotable(detail)
-                    ),
-                    None => "Bearer realm=\"strategy-tracker\"".to_owned(),
-                };
-                response.insert_header((header::WWW_AUTHENTICATE, challenge));
-            }
-            Self::Forbidden { scope } => {
-                response.insert_header((
-                    header::WWW_AUTHENTICATE,
-                    format!("Bearer realm=\"strategy-tracker\", error=\"insufficient_scope\", scope=\"{scope}\""),
-                ));
-            }
-            Self::TooManyRequests { retry_after } => {
-                response.insert_header((header::RETRY_AFTER, *retry_after));
-            }
-            Self::PreconditionFailed { etag } => {
-                response.insert_header((header::ETAG, etag.clone()));
-            }
-            _ => {}
-        }
-        response.json(self.problem())
     }
 }
 
@@ -386,11 +334,5 @@ impl From<DieselError> for ApiError {
             },
             _ => Self::Internal(error.to_string()),
         }
-    }
-}
-
-impl From<crate::db::PoolError> for ApiError {
-    fn from(error: crate::db::PoolError) -> Self {
-        Self::Unavailable(error.to_string())
     }
 }

@@ -3,6 +3,7 @@
 //! staff record on every goal. A JSON REST API over PostgreSQL; see `README.md`.
 
 pub mod api;
+pub mod cli;
 pub mod config;
 pub mod csv;
 pub mod db;
@@ -11,10 +12,8 @@ pub mod models;
 pub mod openapi;
 pub mod outline;
 pub mod pagination;
-pub mod plan_files;
 pub mod request_log;
 pub mod schema;
 pub mod shutdown;
 pub mod startup;
-pub mod token_commands;
 pub mod validation;

@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod measures;
 pub mod notifications;
 pub mod plans;
+pub mod problem;
 pub mod rate_limit;
 pub mod service;
 pub mod sheet_import;

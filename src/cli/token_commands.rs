@@ -10,7 +10,7 @@ use crate::db::SetupError;
 use crate::models::TextEnum;
 use crate::models::api_token::{self, ApiToken, Scope, TokenInput};
 use crate::pagination::PageRequest;
-use crate::plan_files::on_database;
+use super::plan_files::on_database;
 
 /// Creates a token and prints it alone on standard output, so that a script can
 /// capture it (`TOKEN=$(strategy-tracker tokens create ...)`); what it is goes to
