@@ -1,12 +1,12 @@
 //! Plan outlines as people write them (plain text or Markdown), read by
-//! `strategy_tracker::outline::parse`. Whatever the text, the parser answers without
+//! `strategy_tracker::models::import::outline::parse`. Whatever the text, the parser answers without
 //! panicking; a refusal names at least one problem, and every document it makes is
 //! one the import accepts (as the unit test `any_text_is_read_or_refused_and_what_is_read_imports`
 //! checks for random token soups; here libFuzzer steers the text).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use strategy_tracker::{models::import, outline};
+use strategy_tracker::models::import::{self, outline};
 
 fuzz_target!(|data: &[u8]| {
     // The import route takes the outline as text: bytes that are not UTF-8 never

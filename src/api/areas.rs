@@ -13,8 +13,7 @@ use super::{
 };
 use crate::error::ApiError;
 use crate::models::Conn;
-use crate::models::area::{self, Area, AreaInput};
-use crate::openapi::AreaPatch;
+use crate::models::area::{self, Area, AreaInput, AreaPatch};
 
 list_body!(AreaList, Area, "strategic areas");
 

@@ -16,9 +16,8 @@ use crate::error::ApiError;
 use crate::models::PlanStatus;
 use crate::models::document::{self, PlanDocument, UpdatesInDocument};
 use crate::models::event::rebuild;
-use crate::models::import::{self, ImportReport, Source};
+use crate::models::import::{self, ImportReport, PlanImport, Source};
 use crate::models::plan::{self, Contained};
-use crate::openapi::PlanImport;
 
 /// Query parameters of [`get_plan_document`].
 #[derive(Debug, Deserialize, IntoParams)]

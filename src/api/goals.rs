@@ -17,8 +17,7 @@ use super::{
 use crate::error::ApiError;
 use crate::models::Conn;
 use crate::models::GoalStatus;
-use crate::models::goal::{self, Goal, GoalFilter, GoalInput, GoalScope};
-use crate::openapi::GoalPatch;
+use crate::models::goal::{self, Goal, GoalFilter, GoalInput, GoalPatch, GoalScope};
 use crate::pagination::PageRequest;
 
 list_body!(GoalList, Goal, "goals");

@@ -14,9 +14,8 @@ use super::{
 };
 use crate::error::ApiError;
 use crate::models::Conn;
-use crate::models::measure::{self, Measure, MeasureInput};
+use crate::models::measure::{self, Measure, MeasureInput, MeasurePatch};
 use crate::models::measurement::{self, DatedMeasurement};
-use crate::openapi::MeasurePatch;
 
 list_body!(MeasureList, Measure, "measures");
 list_body!(DatedMeasurementList, DatedMeasurement, "measurements");

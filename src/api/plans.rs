@@ -17,8 +17,7 @@ use super::{
 use crate::error::ApiError;
 use crate::models::Conn;
 use crate::models::PlanStatus;
-use crate::models::plan::{self, Plan, PlanFilter, PlanInput};
-use crate::openapi::PlanPatch;
+use crate::models::plan::{self, Plan, PlanFilter, PlanInput, PlanPatch};
 use crate::pagination::PageRequest;
 
 list_body!(PlanList, Plan, "plans");

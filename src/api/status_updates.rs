@@ -13,8 +13,9 @@ use super::writes::write_connection;
 use super::{Db, connection, created, delete_item, list_body, page_response, patch_item};
 use crate::error::ApiError;
 use crate::models::Conn;
-use crate::models::status_update::{self, StatusUpdate, StatusUpdateFilter, StatusUpdateInput};
-use crate::openapi::StatusUpdatePatch;
+use crate::models::status_update::{
+    self, StatusUpdate, StatusUpdateFilter, StatusUpdateInput, StatusUpdatePatch,
+};
 use crate::pagination::PageRequest;
 
 list_body!(StatusUpdateList, StatusUpdate, "status updates");

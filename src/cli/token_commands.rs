@@ -5,12 +5,12 @@
 
 use uuid::Uuid;
 
+use super::plan_files::on_database;
 use crate::config::Config;
 use crate::db::SetupError;
 use crate::models::TextEnum;
 use crate::models::api_token::{self, ApiToken, Scope, TokenInput};
 use crate::pagination::PageRequest;
-use super::plan_files::on_database;
 
 /// Creates a token and prints it alone on standard output, so that a script can
 /// capture it (`TOKEN=$(strategy-tracker tokens create ...)`); what it is goes to

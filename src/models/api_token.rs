@@ -19,9 +19,9 @@ use uuid::Uuid;
 use self::secret::{SecretDigest, TokenSecret};
 use super::{Conn, TextEnum};
 use crate::error::ApiError;
+use crate::models::validation::{self, FieldReader, input_body};
 use crate::pagination::{Page, PageRequest};
 use crate::schema::api_tokens;
-use crate::validation::{self, FieldReader};
 
 /// Longest token name, in characters.
 pub const NAME_LENGTH: usize = 100;
@@ -110,38 +110,38 @@ impl StoredToken {
     }
 }
 
-/// The fields of a new token.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[schema(example = json!({"name": "member portal", "scopes": ["read"], "expires_in_days": 90}))]
-pub struct TokenInput {
-    /// Who or what will use the token, such as `member portal` or `jane (sheet
-    /// script)`: recorded as the actor of every change made with it. 1 to 100
-    /// characters, not blank, and not the name of another token in use.
-    #[schema(
-        min_length = 1,
-        max_length = 100,
-        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
-    )]
-    pub name: String,
-    /// What the token may do: `read` (everything, drafts included), `write` (create,
-    /// change, delete and import; includes `read`), `admin` (manage tokens). A scope
-    /// listed twice counts once.
-    #[schema(min_items = 1, max_items = 3)]
-    pub scopes: Vec<Scope>,
-    /// Days until the token stops working, 1 to 3650; left out or null, it works
-    /// until revoked.
-    #[schema(minimum = 1, maximum = 3650)]
-    pub expires_in_days: Option<i64>,
+input_body! {
+    /// The fields of a new token.
+    #[derive(Debug, Clone, Deserialize, ToSchema)]
+    #[schema(example = json!({"name": "member portal", "scopes": ["read"], "expires_in_days": 90}))]
+    pub struct TokenInput {
+        /// Who or what will use the token, such as `member portal` or `jane (sheet
+        /// script)`: recorded as the actor of every change made with it. 1 to 100
+        /// characters, not blank, and not the name of another token in use.
+        #[schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+        )]
+        pub name: String,
+        /// What the token may do: `read` (everything, drafts included), `write` (create,
+        /// change, delete and import; includes `read`), `admin` (manage tokens). A scope
+        /// listed twice counts once.
+        #[schema(min_items = 1, max_items = 3)]
+        pub scopes: Vec<Scope>,
+        /// Days until the token stops working, 1 to 3650; left out or null, it works
+        /// until revoked.
+        #[schema(minimum = 1, maximum = 3650)]
+        pub expires_in_days: Option<i64>,
+    }
 }
 
 impl TokenInput {
-    const WRITABLE: &[&str] = &["name", "scopes", "expires_in_days"];
-
     /// Reads a create body, naming every bad field.
     pub fn read(body: Value) -> Result<Self, ApiError> {
         let mut r = FieldReader::new(
             body,
-            Self::WRITABLE,
+            Self::FIELDS,
             &[
                 ("id", "ids are assigned by the server"),
                 ("token", "tokens are made by the server, at random"),

@@ -11,13 +11,14 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::patch::patch_schema;
 use super::positions::Siblings;
 use super::progress::{self, Progress, RollUp};
 use super::{Conn, goal, plan};
 use crate::error::ApiError;
+use crate::models::validation::{self, FieldReader, LONG_TEXT, SHORT_TEXT, input_body};
 use crate::pagination::{Page, PageRequest};
 use crate::schema::{areas, goals};
-use crate::validation::{self, FieldReader, LONG_TEXT, SHORT_TEXT};
 
 /// An area's row as stored; [`Area::new`] adds its progress.
 #[derive(Debug, Clone, Queryable, Selectable, Deserialize)]
@@ -96,38 +97,40 @@ impl Area {
     }
 }
 
-/// The fields of a strategic area a client writes. On create, `title` is required.
-#[derive(Debug, Clone, Insertable, AsChangeset, ToSchema)]
-#[diesel(table_name = areas, treat_none_as_null = true)]
-#[schema(example = json!({
-    "title": "Career Building and Recognition",
-    "description": "Help members develop skills throughout their careers."
-}))]
-pub struct AreaInput {
-    /// The area's place in the plan, from 1; past the end means the end, where a
-    /// new area goes unless told otherwise. The other areas close up or make way,
-    /// so positions stay 1 to n.
-    #[schema(minimum = 1, maximum = 2147483647, nullable = false)]
-    #[diesel(skip_insertion, skip_update)]
-    pub position: Option<i32>,
-    /// The area's name; 1 to 200 characters, not blank.
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
-    )]
-    pub title: String,
-    /// What the area is about; at most 10,000 characters.
-    #[schema(max_length = 10000, pattern = "^[^\\u0000]*$")]
-    pub description: Option<String>,
+input_body! {
+    /// The fields of a strategic area a client writes. On create, `title` is required.
+    #[derive(Debug, Clone, Insertable, AsChangeset, ToSchema)]
+    #[diesel(table_name = areas, treat_none_as_null = true)]
+    #[schema(example = json!({
+        "title": "Career Building and Recognition",
+        "description": "Help members develop skills throughout their careers."
+    }))]
+    pub struct AreaInput {
+        /// The area's place in the plan, from 1; past the end means the end, where a
+        /// new area goes unless told otherwise. The other areas close up or make way,
+        /// so positions stay 1 to n.
+        #[schema(minimum = 1, maximum = 2147483647, nullable = false)]
+        #[diesel(skip_insertion, skip_update)]
+        pub position: Option<i32>,
+        /// The area's name; 1 to 200 characters, not blank.
+        #[schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+        )]
+        pub title: String,
+        /// What the area is about; at most 10,000 characters.
+        #[schema(max_length = 10000, pattern = "^[^\\u0000]*$")]
+        pub description: Option<String>,
+    }
 }
 
-impl AreaInput {
-    const WRITABLE: &[&str] = &["position", "title", "description"];
+patch_schema!(AreaPatch, AreaInput, "a strategic area");
 
+impl AreaInput {
     /// Reads a create body (`current` is `None`) or a merge patch over `current`.
     pub fn read(body: Value, current: Option<&AreaRow>) -> Result<Self, ApiError> {
-        let mut r = FieldReader::new(body, Self::WRITABLE, &read_only())?;
+        let mut r = FieldReader::new(body, Self::FIELDS, &read_only())?;
         let position = r.if_present("position", validation::integer(1, i64::from(i32::MAX)));
         let title = r.required(
             "title",

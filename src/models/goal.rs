@@ -18,12 +18,13 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::patch::patch_schema;
 use super::positions::Siblings;
 use super::{Conn, GoalStatus, area, plan};
 use crate::error::ApiError;
+use crate::models::validation::{self, FieldReader, LONG_TEXT, Rule, SHORT_TEXT, input_body};
 use crate::pagination::{Page, PageRequest};
 use crate::schema::{goals, status_updates};
-use crate::validation::{self, FieldReader, LONG_TEXT, Rule, SHORT_TEXT};
 
 /// Longest goal title, in characters: plans state goals as whole sentences.
 const GOAL_TITLE: usize = 500;
@@ -96,51 +97,53 @@ pub struct Goal {
     pub updated_at: DateTime<Utc>,
 }
 
-/// The fields of a goal a client writes. On create, `title` is required. A goal's
-/// `status` and `progress_percent` come from its status updates.
-#[derive(Debug, Clone, Insertable, AsChangeset, ToSchema)]
-#[diesel(table_name = goals, treat_none_as_null = true)]
-#[schema(example = json!({
-    "title": "Develop member engagement campaign",
-    "owner": "Membership Committee",
-    "due_date": "2025-08-31"
-}))]
-pub struct GoalInput {
-    /// Makes the goal a sub-goal of this goal, which must be in the same area and
-    /// must not be the goal itself or one of its sub-goals. Null: a goal of the area.
-    pub parent_goal_id: Option<Uuid>,
-    /// The goal's place among its siblings, from 1; past the end means the end,
-    /// where a new goal, or one moved to another parent, goes unless told
-    /// otherwise. The siblings close up or make way, so positions stay 1 to n.
-    #[schema(minimum = 1, maximum = 2147483647, nullable = false)]
-    #[diesel(skip_insertion, skip_update)]
-    pub position: Option<i32>,
-    /// A code to show instead of the derived one (such as "A" or "1.4b"): letters,
-    /// digits, `.`, `_` and `-`, starting and ending with a letter or digit, at most
-    /// 32 characters, unique in the area. Null returns to the derived code.
-    #[diesel(column_name = custom_code)]
-    #[schema(
-        max_length = 32,
-        pattern = "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$"
-    )]
-    pub code: Option<String>,
-    /// What the goal sets out to do; 1 to 500 characters, not blank.
-    #[schema(
-        min_length = 1,
-        max_length = 500,
-        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
-    )]
-    pub title: String,
-    /// More about the goal; at most 10,000 characters.
-    #[schema(max_length = 10000, pattern = "^[^\\u0000]*$")]
-    pub description: Option<String>,
-    /// Who is responsible; at most 200 characters.
-    #[schema(max_length = 200, pattern = "^[^\\u0000]*$")]
-    pub owner: Option<String>,
-    /// When work on the goal starts.
-    pub start_date: Option<NaiveDate>,
-    /// When the goal is due; on or after `start_date`.
-    pub due_date: Option<NaiveDate>,
+input_body! {
+    /// The fields of a goal a client writes. On create, `title` is required. A goal's
+    /// `status` and `progress_percent` come from its status updates.
+    #[derive(Debug, Clone, Insertable, AsChangeset, ToSchema)]
+    #[diesel(table_name = goals, treat_none_as_null = true)]
+    #[schema(example = json!({
+        "title": "Develop member engagement campaign",
+        "owner": "Membership Committee",
+        "due_date": "2025-08-31"
+    }))]
+    pub struct GoalInput {
+        /// Makes the goal a sub-goal of this goal, which must be in the same area and
+        /// must not be the goal itself or one of its sub-goals. Null: a goal of the area.
+        pub parent_goal_id: Option<Uuid>,
+        /// The goal's place among its siblings, from 1; past the end means the end,
+        /// where a new goal, or one moved to another parent, goes unless told
+        /// otherwise. The siblings close up or make way, so positions stay 1 to n.
+        #[schema(minimum = 1, maximum = 2147483647, nullable = false)]
+        #[diesel(skip_insertion, skip_update)]
+        pub position: Option<i32>,
+        /// A code to show instead of the derived one (such as "A" or "1.4b"): letters,
+        /// digits, `.`, `_` and `-`, starting and ending with a letter or digit, at most
+        /// 32 characters, unique in the area. Null returns to the derived code.
+        #[diesel(column_name = custom_code)]
+        #[schema(
+            max_length = 32,
+            pattern = "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$"
+        )]
+        pub code: Option<String>,
+        /// What the goal sets out to do; 1 to 500 characters, not blank.
+        #[schema(
+            min_length = 1,
+            max_length = 500,
+            pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+        )]
+        pub title: String,
+        /// More about the goal; at most 10,000 characters.
+        #[schema(max_length = 10000, pattern = "^[^\\u0000]*$")]
+        pub description: Option<String>,
+        /// Who is responsible; at most 200 characters.
+        #[schema(max_length = 200, pattern = "^[^\\u0000]*$")]
+        pub owner: Option<String>,
+        /// When work on the goal starts.
+        pub start_date: Option<NaiveDate>,
+        /// When the goal is due; on or after `start_date`.
+        pub due_date: Option<NaiveDate>,
+    }
 }
 
 /// The stored goal a merge patch applies to.
@@ -149,22 +152,13 @@ pub struct CurrentGoal<'a> {
     pub custom_code: Option<String>,
 }
 
-impl GoalInput {
-    const WRITABLE: &[&str] = &[
-        "parent_goal_id",
-        "position",
-        "code",
-        "title",
-        "description",
-        "owner",
-        "start_date",
-        "due_date",
-    ];
+patch_schema!(GoalPatch, GoalInput, "a goal");
 
+impl GoalInput {
     /// Reads a create body (`current` is `None`) or a merge patch over `current`.
     /// `position` is only what the body asked for.
     pub fn read(body: Value, current: Option<&CurrentGoal>) -> Result<Self, ApiError> {
-        let mut r = FieldReader::new(body, Self::WRITABLE, &read_only())?;
+        let mut r = FieldReader::new(body, Self::FIELDS, &read_only())?;
         let goal = current.map(|c| c.goal);
         let parent_goal_id = r.optional(
             "parent_goal_id",

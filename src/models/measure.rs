@@ -17,11 +17,12 @@ use uuid::Uuid;
 pub use standing::{current_value, percent_of_target, period_start};
 
 use super::measurement::{self, Point};
+use super::patch::patch_schema;
 use super::{Conn, MeasureDirection, MeasurePeriod, goal};
 use crate::error::ApiError;
+use crate::models::validation::{self, FieldReader, Rule, SHORT_TEXT, input_body};
 use crate::pagination::{Page, PageRequest};
 use crate::schema::measures;
-use crate::validation::{self, FieldReader, Rule, SHORT_TEXT};
 
 /// Longest unit, in characters ("webinars", "members", "USD").
 const UNIT_LENGTH: usize = 50;
@@ -139,44 +140,46 @@ impl Measure {
     }
 }
 
-/// The fields of a measure a client writes. On create, `name` and `target` are
-/// required; `baseline` defaults to 0, `direction` to `increase` and `period` to `total`.
-#[derive(Debug, Clone, Insertable, AsChangeset, ToSchema)]
-#[diesel(table_name = measures, treat_none_as_null = true)]
-#[schema(example = json!({
-    "name": "Blog and webinar opportunities",
-    "unit": "opportunities",
-    "target": 6,
-    "period": "per_year"
-}))]
-pub struct MeasureInput {
-    /// What is counted or measured; 1 to 200 characters, not blank.
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
-    )]
-    pub name: String,
-    /// The unit of the values; at most 50 characters.
-    #[schema(max_length = 50, pattern = "^[^\\u0000]*$")]
-    pub unit: Option<String>,
-    /// The value when work on the goal started, from -10^15 to 10^15; 0 unless told otherwise.
-    #[schema(format = Double, minimum = -1e15, maximum = 1e15, default = 0, required = false)]
-    pub baseline: f64,
-    /// The value to reach, in all or in each period, from -10^15 to 10^15.
-    #[schema(format = Double, minimum = -1e15, maximum = 1e15)]
-    pub target: f64,
-    /// Whether the value should rise or fall to the target; `increase` unless told otherwise.
-    #[schema(default = "increase", required = false)]
-    pub direction: MeasureDirection,
-    /// What the target counts; `total` unless told otherwise.
-    #[schema(default = "total", required = false)]
-    pub period: MeasurePeriod,
+input_body! {
+    /// The fields of a measure a client writes. On create, `name` and `target` are
+    /// required; `baseline` defaults to 0, `direction` to `increase` and `period` to `total`.
+    #[derive(Debug, Clone, Insertable, AsChangeset, ToSchema)]
+    #[diesel(table_name = measures, treat_none_as_null = true)]
+    #[schema(example = json!({
+        "name": "Blog and webinar opportunities",
+        "unit": "opportunities",
+        "target": 6,
+        "period": "per_year"
+    }))]
+    pub struct MeasureInput {
+        /// What is counted or measured; 1 to 200 characters, not blank.
+        #[schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+        )]
+        pub name: String,
+        /// The unit of the values; at most 50 characters.
+        #[schema(max_length = 50, pattern = "^[^\\u0000]*$")]
+        pub unit: Option<String>,
+        /// The value when work on the goal started, from -10^15 to 10^15; 0 unless told otherwise.
+        #[schema(format = Double, minimum = -1e15, maximum = 1e15, default = 0, required = false)]
+        pub baseline: f64,
+        /// The value to reach, in all or in each period, from -10^15 to 10^15.
+        #[schema(format = Double, minimum = -1e15, maximum = 1e15)]
+        pub target: f64,
+        /// Whether the value should rise or fall to the target; `increase` unless told otherwise.
+        #[schema(default = "increase", required = false)]
+        pub direction: MeasureDirection,
+        /// What the target counts; `total` unless told otherwise.
+        #[schema(default = "total", required = false)]
+        pub period: MeasurePeriod,
+    }
 }
 
-impl MeasureInput {
-    const WRITABLE: &[&str] = &["name", "unit", "baseline", "target", "direction", "period"];
+patch_schema!(MeasurePatch, MeasureInput, "a measure");
 
+impl MeasureInput {
     /// Reads a create body (`current` is `None`) or a merge patch over `current`.
     pub fn read(body: Value, current: Option<&MeasureRow>) -> Result<Self, ApiError> {
         let mut read_only = validation::SERVER_SET.to_vec();
@@ -189,7 +192,7 @@ impl MeasureInput {
             ("current_value", derived),
             ("percent_of_target", derived),
         ]);
-        let mut r = FieldReader::new(body, Self::WRITABLE, &read_only)?;
+        let mut r = FieldReader::new(body, Self::FIELDS, &read_only)?;
         let name = r.required(
             "name",
             current.map(|c| c.name.clone()),

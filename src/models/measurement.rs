@@ -15,9 +15,9 @@ use super::Conn;
 use super::measure;
 use super::status_update::NewestFirstKey;
 use crate::error::{ApiError, FieldError};
+use crate::models::validation::{self, FieldReader, input_body};
 use crate::pagination::{Page, PageRequest};
 use crate::schema::{measurements, measures, status_updates};
-use crate::validation::{self, FieldReader};
 
 /// Most measurements one status update records: more than any goal has measures.
 pub const MAX_PER_UPDATE: usize = 100;
@@ -33,23 +33,23 @@ pub struct Measurement {
     pub value: f64,
 }
 
-/// A value for one of the goal's measures, as a client writes it in a status update.
-#[derive(Debug, Clone, PartialEq, ToSchema)]
-#[schema(example = json!({"measure_id": "0193a3c4-9d00-7e44-8a51-6c7d8e9fa0b1", "value": 4}))]
-pub struct MeasurementInput {
-    /// A measure of the update's goal; each measure at most once per update.
-    pub measure_id: Uuid,
-    /// The measured value: a count, an amount or a rate, from -10^15 to 10^15.
-    #[schema(format = Double, minimum = -1e15, maximum = 1e15)]
-    pub value: f64,
+input_body! {
+    /// A value for one of the goal's measures, as a client writes it in a status update.
+    #[derive(Debug, Clone, PartialEq, ToSchema)]
+    #[schema(example = json!({"measure_id": "0193a3c4-9d00-7e44-8a51-6c7d8e9fa0b1", "value": 4}))]
+    pub struct MeasurementInput {
+        /// A measure of the update's goal; each measure at most once per update.
+        pub measure_id: Uuid,
+        /// The measured value: a count, an amount or a rate, from -10^15 to 10^15.
+        #[schema(format = Double, minimum = -1e15, maximum = 1e15)]
+        pub value: f64,
+    }
 }
 
 impl MeasurementInput {
-    const WRITABLE: &[&str] = &["measure_id", "value"];
-
     /// Reads one item of a status update's `measurements`.
     pub fn read(body: Value) -> Result<Self, ApiError> {
-        let mut r = FieldReader::new(body, Self::WRITABLE, &[])?;
+        let mut r = FieldReader::new(body, Self::FIELDS, &[])?;
         let measure_id = r.required("measure_id", None, validation::id);
         let value = r.required("value", None, measure::value());
         let input = (|| {

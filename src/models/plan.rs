@@ -11,12 +11,13 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::patch::patch_schema;
 use super::progress::{self, Progress, RollUp};
 use super::{Conn, PlanStatus};
 use crate::error::ApiError;
+use crate::models::validation::{self, FieldReader, LONG_TEXT, SHORT_TEXT, input_body};
 use crate::pagination::{Page, PageRequest};
 use crate::schema::{areas, plans};
-use crate::validation::{self, FieldReader, LONG_TEXT, SHORT_TEXT};
 
 /// A plan's row as stored; [`Plan::new`] adds its progress.
 #[derive(Debug, Clone, Queryable, Selectable, Deserialize)]
@@ -122,66 +123,58 @@ impl Plan {
     }
 }
 
-/// The fields of a plan a client writes. On create, `title`, `period_start` and
-/// `period_end` are required; `status` defaults to `draft`.
-#[derive(Debug, Clone, Insertable, AsChangeset, ToSchema)]
-#[diesel(table_name = plans, treat_none_as_null = true)]
-#[schema(example = json!({
-    "title": "Core Strategic Plan 2022-2025",
-    "value_proposition": "At some phases of your career, you will need Core. At other phases, Core will need you.",
-    "period_start": "2022-09-01",
-    "period_end": "2025-08-31",
-    "status": "active",
-    "approved_by": "Core Board of Directors",
-    "approved_on": "2024-04-18"
-}))]
-pub struct PlanInput {
-    /// The plan's name as members know it; 1 to 200 characters, not blank.
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
-    )]
-    pub title: String,
-    /// A short description of the plan; at most 10,000 characters.
-    #[schema(max_length = 10000, pattern = "^[^\\u0000]*$")]
-    pub summary: Option<String>,
-    /// What the association offers its members; at most 10,000 characters.
-    #[schema(max_length = 10000, pattern = "^[^\\u0000]*$")]
-    pub value_proposition: Option<String>,
-    /// The first day the plan is in effect.
-    pub period_start: NaiveDate,
-    /// The last day the plan is in effect; on or after `period_start`.
-    pub period_end: NaiveDate,
-    /// Where the plan is in its life; a new plan is a `draft` unless told otherwise.
-    #[schema(default = "draft", required = false)]
-    pub status: PlanStatus,
-    /// Who approved the plan; at most 200 characters.
-    #[schema(max_length = 200, pattern = "^[^\\u0000]*$")]
-    pub approved_by: Option<String>,
-    /// The day the plan was approved.
-    pub approved_on: Option<NaiveDate>,
-    /// The id of the plan this one continues; it must exist and must not be this
-    /// plan or one that continues it.
-    pub predecessor_plan_id: Option<Uuid>,
+input_body! {
+    /// The fields of a plan a client writes. On create, `title`, `period_start` and
+    /// `period_end` are required; `status` defaults to `draft`.
+    #[derive(Debug, Clone, Insertable, AsChangeset, ToSchema)]
+    #[diesel(table_name = plans, treat_none_as_null = true)]
+    #[schema(example = json!({
+        "title": "Core Strategic Plan 2022-2025",
+        "value_proposition": "At some phases of your career, you will need Core. At other phases, Core will need you.",
+        "period_start": "2022-09-01",
+        "period_end": "2025-08-31",
+        "status": "active",
+        "approved_by": "Core Board of Directors",
+        "approved_on": "2024-04-18"
+    }))]
+    pub struct PlanInput {
+        /// The plan's name as members know it; 1 to 200 characters, not blank.
+        #[schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+        )]
+        pub title: String,
+        /// A short description of the plan; at most 10,000 characters.
+        #[schema(max_length = 10000, pattern = "^[^\\u0000]*$")]
+        pub summary: Option<String>,
+        /// What the association offers its members; at most 10,000 characters.
+        #[schema(max_length = 10000, pattern = "^[^\\u0000]*$")]
+        pub value_proposition: Option<String>,
+        /// The first day the plan is in effect.
+        pub period_start: NaiveDate,
+        /// The last day the plan is in effect; on or after `period_start`.
+        pub period_end: NaiveDate,
+        /// Where the plan is in its life; a new plan is a `draft` unless told otherwise.
+        #[schema(default = "draft", required = false)]
+        pub status: PlanStatus,
+        /// Who approved the plan; at most 200 characters.
+        #[schema(max_length = 200, pattern = "^[^\\u0000]*$")]
+        pub approved_by: Option<String>,
+        /// The day the plan was approved.
+        pub approved_on: Option<NaiveDate>,
+        /// The id of the plan this one continues; it must exist and must not be this
+        /// plan or one that continues it.
+        pub predecessor_plan_id: Option<Uuid>,
+    }
 }
 
-impl PlanInput {
-    const WRITABLE: &[&str] = &[
-        "title",
-        "summary",
-        "value_proposition",
-        "period_start",
-        "period_end",
-        "status",
-        "approved_by",
-        "approved_on",
-        "predecessor_plan_id",
-    ];
+patch_schema!(PlanPatch, PlanInput, "a plan");
 
+impl PlanInput {
     /// Reads a create body (`current` is `None`) or a merge patch over `current`.
     pub fn read(body: Value, current: Option<&PlanRow>) -> Result<Self, ApiError> {
-        let mut r = FieldReader::new(body, Self::WRITABLE, validation::SERVER_SET)?;
+        let mut r = FieldReader::new(body, Self::FIELDS, validation::SERVER_SET)?;
         let title = r.required(
             "title",
             current.map(|c| c.title.clone()),

@@ -17,11 +17,12 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::measurement::{self, Measurement, MeasurementInput};
+use super::patch::patch_schema;
 use super::{Conn, GoalStatus, goal};
 use crate::error::ApiError;
+use crate::models::validation::{self, FieldReader, LONG_TEXT, SHORT_TEXT, input_body};
 use crate::pagination::{Page, PageRequest};
 use crate::schema::status_updates;
-use crate::validation::{self, FieldReader, LONG_TEXT, SHORT_TEXT};
 
 /// A status update's row as stored; [`StatusUpdate::new`] adds its measurements.
 #[derive(Debug, Clone, Queryable, Selectable, Deserialize)]
@@ -114,52 +115,47 @@ pub async fn with_measurements(
         .collect())
 }
 
-/// The fields of a status update a client writes. On create, `status` is required
-/// and `as_of` defaults to today (UTC).
-#[derive(Debug, Clone, Insertable, AsChangeset, ToSchema)]
-#[diesel(table_name = status_updates, treat_none_as_null = true)]
-#[schema(example = json!({
-    "status": "on_track",
-    "progress_percent": 40,
-    "note": "Four of the six blog and webinar opportunities for this year are booked.",
-    "author": "Core staff",
-    "as_of": "2024-03-31"
-}))]
-pub struct StatusUpdateInput {
-    /// How the goal is doing.
-    pub status: GoalStatus,
-    /// How far along the goal is, 0 to 100.
-    #[schema(minimum = 0, maximum = 100)]
-    pub progress_percent: Option<i16>,
-    /// What happened, what is next, what is in the way; at most 10,000 characters.
-    #[schema(max_length = 10000, pattern = "^[^\\u0000]*$")]
-    pub note: Option<String>,
-    /// Who reported; at most 200 characters.
-    #[schema(max_length = 200, pattern = "^[^\\u0000]*$")]
-    pub author: Option<String>,
-    /// The date the update speaks for, such as the end of a reporting quarter (it
-    /// may be ahead of today, for a report prepared early); a new update speaks
-    /// for today (UTC) unless told otherwise.
-    #[schema(required = false)]
-    pub as_of: NaiveDate,
-    /// Values for the goal's measures, each measure at most once, dated by `as_of`.
-    /// In a PATCH, the list replaces the update's measurements (`[]` removes them);
-    /// left out, they stay.
-    #[schema(max_items = 100, nullable = false, required = false)]
-    #[diesel(skip_insertion, skip_update)]
-    pub measurements: Option<Vec<MeasurementInput>>,
+input_body! {
+    /// The fields of a status update a client writes. On create, `status` is required
+    /// and `as_of` defaults to today (UTC).
+    #[derive(Debug, Clone, Insertable, AsChangeset, ToSchema)]
+    #[diesel(table_name = status_updates, treat_none_as_null = true)]
+    #[schema(example = json!({
+        "status": "on_track",
+        "progress_percent": 40,
+        "note": "Four of the six blog and webinar opportunities for this year are booked.",
+        "author": "Core staff",
+        "as_of": "2024-03-31"
+    }))]
+    pub struct StatusUpdateInput {
+        /// How the goal is doing.
+        pub status: GoalStatus,
+        /// How far along the goal is, 0 to 100.
+        #[schema(minimum = 0, maximum = 100)]
+        pub progress_percent: Option<i16>,
+        /// What happened, what is next, what is in the way; at most 10,000 characters.
+        #[schema(max_length = 10000, pattern = "^[^\\u0000]*$")]
+        pub note: Option<String>,
+        /// Who reported; at most 200 characters.
+        #[schema(max_length = 200, pattern = "^[^\\u0000]*$")]
+        pub author: Option<String>,
+        /// The date the update speaks for, such as the end of a reporting quarter (it
+        /// may be ahead of today, for a report prepared early); a new update speaks
+        /// for today (UTC) unless told otherwise.
+        #[schema(required = false)]
+        pub as_of: NaiveDate,
+        /// Values for the goal's measures, each measure at most once, dated by `as_of`.
+        /// In a PATCH, the list replaces the update's measurements (`[]` removes them);
+        /// left out, they stay.
+        #[schema(max_items = 100, nullable = false, required = false)]
+        #[diesel(skip_insertion, skip_update)]
+        pub measurements: Option<Vec<MeasurementInput>>,
+    }
 }
 
-impl StatusUpdateInput {
-    const WRITABLE: &[&str] = &[
-        "status",
-        "progress_percent",
-        "note",
-        "author",
-        "as_of",
-        "measurements",
-    ];
+patch_schema!(StatusUpdatePatch, StatusUpdateInput, "a status update");
 
+impl StatusUpdateInput {
     /// Reads a create body (`current` is `None`) or a merge patch over `current`.
     /// `measurements` is only what the body gave; whether its measures are the
     /// goal's is checked with the database ([`measurement::check`]).
@@ -169,7 +165,7 @@ impl StatusUpdateInput {
             "goal_id",
             "a status update belongs to the goal in the URL it was posted to",
         ));
-        let mut r = FieldReader::new(body, Self::WRITABLE, &fields)?;
+        let mut r = FieldReader::new(body, Self::FIELDS, &fields)?;
         let status = r.required("status", current.map(|c| c.status), validation::one_of);
         let progress_percent = r.optional(
             "progress_percent",

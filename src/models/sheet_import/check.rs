@@ -10,8 +10,8 @@ use super::read::{MeasureKey, RawRow};
 use crate::error::FieldError;
 use crate::models::measure::VALUE_LIMIT;
 use crate::models::tracking_sheet::{TrackingSheetRow, column_names};
+use crate::models::validation::{LONG_TEXT, SHORT_TEXT};
 use crate::models::{GoalStatus, TextEnum};
-use crate::validation::{LONG_TEXT, SHORT_TEXT};
 
 /// A row whose every cell is right, with the goal it is for as the sheet shows it.
 #[derive(Debug)]

@@ -10,7 +10,7 @@ use super::document::Text;
 use super::lines::{Line, indent_of};
 use super::words::shorten;
 use crate::models::goal::MAX_LEVELS;
-use crate::validation::SHORT_TEXT;
+use crate::models::validation::SHORT_TEXT;
 
 /// Longest goal title, in characters: plans state goals as whole sentences.
 pub(super) const GOAL_TITLE: usize = 500;

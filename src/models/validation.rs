@@ -20,10 +20,39 @@ pub const LONG_TEXT: usize = 10_000;
 pub trait Rule<T>: Fn(&Value) -> Result<T, String> {}
 impl<T, F: Fn(&Value) -> Result<T, String>> Rule<T> for F {}
 
+/// Declares a body a client writes together with `FIELDS`, the names of its
+/// fields, so that the struct (which its schema is derived from) is the one list:
+/// [`FieldReader`] takes `FIELDS` as the known fields, and in debug builds checks
+/// that `read` consulted each of them.
+macro_rules! input_body {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident {
+            $($(#[$field_meta:meta])* $field_vis:vis $field:ident : $type:ty),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        $vis struct $name {
+            $($(#[$field_meta])* $field_vis $field: $type),*
+        }
+
+        impl $name {
+            /// The fields a client may send, by name.
+            pub const FIELDS: &'static [&'static str] = &[$(stringify!($field)),*];
+        }
+    };
+}
+pub(crate) use input_body;
+
 /// The fields of one JSON object body, read one at a time; collects every problem.
 pub struct FieldReader {
     fields: Map<String, Value>,
     errors: Vec<FieldError>,
+    /// In debug builds, the fields the body may have and those read so far.
+    #[cfg(debug_assertions)]
+    writable: &'static [&'static str],
+    #[cfg(debug_assertions)]
+    read: Vec<String>,
 }
 
 impl FieldReader {
@@ -31,7 +60,7 @@ impl FieldReader {
     /// `read_only` names fields a client sees in responses but cannot set, with the reason.
     pub fn new(
         body: Value,
-        writable: &[&str],
+        writable: &'static [&'static str],
         read_only: &[(&str, &str)],
     ) -> Result<Self, ApiError> {
         let Value::Object(fields) = body else {
@@ -57,11 +86,19 @@ impl FieldReader {
             };
             errors.push(FieldError::new(key.clone(), message));
         }
-        Ok(Self { fields, errors })
+        Ok(Self {
+            fields,
+            errors,
+            #[cfg(debug_assertions)]
+            writable,
+            #[cfg(debug_assertions)]
+            read: Vec::new(),
+        })
     }
 
     /// A field that always has a value: the body's, else `current` (PATCH), else it is missing.
     pub fn required<T>(&mut self, name: &str, current: Option<T>, rule: impl Rule<T>) -> Option<T> {
+        self.mark_read(name);
         match self.fields.get(name) {
             None if current.is_some() => current,
             None => self.reject(name, "is required".to_owned()),
@@ -77,6 +114,7 @@ impl FieldReader {
         current: Option<Option<T>>,
         rule: impl Rule<T>,
     ) -> Option<T> {
+        self.mark_read(name);
         match self.fields.get(name) {
             None => current.flatten(),
             Some(Value::Null) => None,
@@ -86,6 +124,7 @@ impl FieldReader {
 
     /// A field that may be left out but not set to null: the body's value, if any.
     pub fn if_present<T>(&mut self, name: &str, rule: impl Rule<T>) -> Option<T> {
+        self.mark_read(name);
         match self.fields.get(name) {
             None => None,
             Some(Value::Null) => {
@@ -106,6 +145,7 @@ impl FieldReader {
         max: usize,
         item: impl Fn(Value) -> Result<T, ApiError>,
     ) -> Option<Vec<T>> {
+        self.mark_read(name);
         let items = match self.fields.get(name)? {
             Value::Array(items) if items.len() > max => {
                 let count = items.len();
@@ -201,8 +241,24 @@ impl FieldReader {
         None
     }
 
+    /// Notes that `name` was read: [`Self::finish`] checks, in debug builds, that
+    /// every writable field was, so that a field added to an input is read too.
+    fn mark_read(&mut self, name: &str) {
+        #[cfg(debug_assertions)]
+        self.read.push(name.to_owned());
+        #[cfg(not(debug_assertions))]
+        let _ = name;
+    }
+
     /// The read value, or a 422 naming every problem found.
     pub fn finish<T>(self, value: Option<T>) -> Result<T, ApiError> {
+        #[cfg(debug_assertions)]
+        for field in self.writable {
+            assert!(
+                self.read.iter().any(|read| read == field),
+                "a bug: the input's reader never reads its field {field}"
+            );
+        }
         match value {
             Some(value) if self.errors.is_empty() => Ok(value),
             _ => Err(ApiError::Invalid(self.errors)),

@@ -12,7 +12,7 @@ use super::period::Period;
 use super::reader::Reader;
 use super::words::shorten;
 use super::{Outline, UnplacedLine};
-use crate::validation::{LONG_TEXT, SHORT_TEXT};
+use crate::models::validation::{LONG_TEXT, SHORT_TEXT};
 
 /// Longest goal code the import takes, in characters.
 const MAX_CODE: usize = 32;

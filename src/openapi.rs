@@ -5,32 +5,23 @@
 
 mod errors;
 mod headers;
-mod import;
 mod links;
-
-pub use import::PlanImport;
 
 use actix_web::App;
 use serde_json::Value;
+use utoipa::OpenApi;
 use utoipa::openapi::extensions::ExtensionsBuilder;
 use utoipa::openapi::path::{HttpMethod, Operation, PathItem};
-use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::schema::{AdditionalProperties, Schema};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::server::{Server, ServerBuilder};
 use utoipa::openapi::{OpenApi as Document, RefOr};
-use utoipa::{OpenApi, PartialSchema, ToSchema};
 use utoipa_actix_web::AppExt;
 
 use crate::api::tracking_sheet::SheetFormat;
 use crate::config::DEFAULT_BODY_LIMIT;
 use crate::error::{FieldError, Problem};
-use crate::models::area::AreaInput;
 use crate::models::document::UpdatesInDocument;
-use crate::models::event::REVISION_NOTE_LENGTH;
-use crate::models::goal::GoalInput;
-use crate::models::measure::MeasureInput;
-use crate::models::plan::PlanInput;
-use crate::models::status_update::StatusUpdateInput;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -210,63 +201,4 @@ pub fn to_json(document: &Document) -> String {
     let mut text = serde_json::to_string_pretty(&json).expect("JSON always prints");
     text.push('\n');
     text
-}
-
-/// Declares the body of a PATCH: the create body's schema with no field required.
-macro_rules! patch_schema {
-    ($patch:ident, $input:ty, $what:literal) => {
-        #[doc = concat!("A JSON merge patch of ", $what, ": the fields to change. Fields left out keep their value; `null` clears a field that may be empty.")]
-        pub enum $patch {}
-
-        impl PartialSchema for $patch {
-            fn schema() -> RefOr<Schema> {
-                patch_of(<$input as PartialSchema>::schema(), $what)
-            }
-        }
-
-        impl ToSchema for $patch {
-            fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
-                <$input as ToSchema>::schemas(schemas);
-            }
-        }
-    };
-}
-
-patch_schema!(PlanPatch, PlanInput, "a plan");
-patch_schema!(AreaPatch, AreaInput, "a strategic area");
-patch_schema!(GoalPatch, GoalInput, "a goal");
-patch_schema!(StatusUpdatePatch, StatusUpdateInput, "a status update");
-patch_schema!(MeasurePatch, MeasureInput, "a measure");
-
-fn patch_of(schema: RefOr<Schema>, what: &str) -> RefOr<Schema> {
-    match schema {
-        RefOr::T(Schema::Object(mut object)) => {
-            object.required.clear();
-            // A default applies to a new resource; a patch leaves out what stays.
-            for property in object.properties.values_mut() {
-                match property {
-                    RefOr::T(Schema::Object(property)) => property.default = None,
-                    RefOr::Ref(reference) => reference.default = None,
-                    RefOr::T(_) => {}
-                }
-            }
-            object.properties.insert(
-                "revision_note".to_owned(),
-                ObjectBuilder::new()
-                    .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
-                    .max_length(Some(REVISION_NOTE_LENGTH))
-                    .pattern(Some("^[^\\u0000]*$"))
-                    .description(Some(
-                        "Why the change was made (\"Revised by the board, March 2024\"): recorded on the change's events in the history, not stored on the resource.",
-                    ))
-                    .into(),
-            );
-            object.description = Some(format!(
-                "A JSON merge patch of {what}: the fields to change. Fields left out keep their value; `null` clears a field that may be empty."
-            ));
-            object.examples = Vec::new();
-            RefOr::T(Schema::Object(object))
-        }
-        other => other,
-    }
 }

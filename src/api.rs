@@ -39,8 +39,8 @@ use self::writes::{take_revision_note, write_connection};
 use crate::db::Pool;
 use crate::error::ApiError;
 use crate::models::Conn;
+use crate::models::validation::SHORT_TEXT;
 use crate::pagination::{Page, PageRequest};
-use crate::validation::SHORT_TEXT;
 
 /// Every route of the service, for the app and for the OpenAPI document alike.
 pub fn routes(config: &mut ServiceConfig) {

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use super::dates::find_date;
 use super::lines::plain;
 use super::words::{shorten, strip_word};
-use crate::validation::SHORT_TEXT;
+use crate::models::validation::SHORT_TEXT;
 
 /// A line this long or shorter that says who approved the plan is the approval line
 /// and is left out of the summary; a longer one is prose that mentions the approval.

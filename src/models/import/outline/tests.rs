@@ -7,7 +7,10 @@ use super::reader::GOAL_TITLE;
 use super::{Outline, UnplacedLine, parse};
 use crate::error::FieldError;
 
-const CORE: &str = include_str!("../../examples/core-strategic-plan-2022-2025.txt");
+const CORE: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/examples/core-strategic-plan-2022-2025.txt"
+));
 
 /// Another association's plan, in Markdown: "Priority N —" headings, "Goal 1.1:"
 /// lines behind bullets, sub-bullets, a link, a closing remark.

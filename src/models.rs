@@ -76,12 +76,14 @@ pub mod goal;
 pub mod import;
 pub mod measure;
 pub mod measurement;
+pub mod patch;
 pub mod plan;
 pub mod positions;
 pub mod progress;
 pub mod sheet_import;
 pub mod status_update;
 pub mod tracking_sheet;
+pub mod validation;
 
 text_enum! {
     /// Where a plan is in its life.

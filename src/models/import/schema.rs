@@ -8,24 +8,22 @@ use utoipa::openapi::schema::{
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 
+use super::{IGNORED_IN_AREA, IGNORED_IN_GOAL, IGNORED_IN_PLAN, IGNORED_IN_UPDATE, ignored_keys};
 use crate::models::area::AreaInput;
 use crate::models::goal::GoalInput;
 use crate::models::plan::PlanInput;
 use crate::models::status_update::StatusUpdateInput;
 
-/// Fields of an export, at every level, that an import ignores.
-const SERVER_SET: &[&str] = &["id", "created_at", "updated_at", "progress"];
-
 /// Declares the schema of one level of an import document.
 macro_rules! import_schema {
-    ($name:ident, $input:ty, $what:literal, ignored: [$($ignored:literal),*], lists: [$(($list:literal, $item:literal, $max:literal, $about:literal)),*]) => {
+    ($name:ident, $input:ty, $what:literal, ignored: $ignored:expr, lists: [$(($list:literal, $item:literal, $max:literal, $about:literal)),*]) => {
         #[doc = concat!($what, " in an import document.")]
         pub enum $name {}
 
         impl PartialSchema for $name {
             fn schema() -> RefOr<Schema> {
                 let lists: &[(&str, &str, usize, &str)] = &[$(($list, $item, $max, $about)),*];
-                extend(<$input as PartialSchema>::schema(), $what, &[$($ignored),*], lists)
+                extend(<$input as PartialSchema>::schema(), $what, $ignored, lists)
             }
         }
 
@@ -39,19 +37,19 @@ macro_rules! import_schema {
 }
 
 import_schema!(PlanImport, PlanInput, "A plan",
-    ignored: [],
+    ignored: IGNORED_IN_PLAN,
     lists: [("areas", "AreaImport", 200, "The plan's strategic areas, in order.")]);
 import_schema!(AreaImport, AreaInput, "A strategic area",
-    ignored: ["plan_id"],
+    ignored: IGNORED_IN_AREA,
     lists: [("goals", "GoalImport", 5000, "The area's goals, in order.")]);
 import_schema!(GoalImport, GoalInput, "A goal",
-ignored: ["plan_id", "area_id", "parent_goal_id", "status", "progress_percent"],
+    ignored: IGNORED_IN_GOAL,
 lists: [
     ("status_updates", "StatusUpdateImport", 50000, "The goal's status updates, in any order."),
     ("sub_goals", "GoalImport", 5000, "The goal's sub-goals, in order (at most 8 levels in all).")
 ]);
 import_schema!(StatusUpdateImport, StatusUpdateInput, "A status update",
-    ignored: ["goal_id", "measurements"],
+    ignored: IGNORED_IN_UPDATE,
     lists: []);
 
 /// The schemas an import document refers to, for the document's components
@@ -72,7 +70,7 @@ fn nested_schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
 fn extend(
     base: RefOr<Schema>,
     what: &str,
-    ignored: &[&str],
+    ignored: &'static [&'static str],
     lists: &[(&str, &str, usize, &str)],
 ) -> RefOr<Schema> {
     let RefOr::T(Schema::Object(mut object)) = base else {
@@ -80,16 +78,11 @@ fn extend(
     };
     object.description = Some(format!(
         "{what} in an import document: the fields of its create body, with its nested lists. Fields an export carries that an import does not take ({}) are accepted and ignored. A `position`, if given, must be the item's place in its list.",
-        SERVER_SET
-            .iter()
-            .chain(ignored)
-            .copied()
-            .collect::<Vec<_>>()
-            .join(", ")
+        ignored_keys(ignored).collect::<Vec<_>>().join(", ")
     ));
     object.examples = Vec::new();
     object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
-    for field in SERVER_SET.iter().chain(ignored) {
+    for field in ignored_keys(ignored) {
         // Any value: an export sends strings, objects or arrays here.
         let any = ObjectBuilder::new()
             .schema_type(SchemaType::AnyValue)
@@ -97,7 +90,7 @@ fn extend(
             .build();
         object
             .properties
-            .insert((*field).to_owned(), RefOr::T(Schema::Object(any)));
+            .insert(field.to_owned(), RefOr::T(Schema::Object(any)));
     }
     for (name, item, max, about) in lists {
         let array = ArrayBuilder::new()
