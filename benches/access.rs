@@ -21,7 +21,7 @@ use actix_web::http::Method;
 use common::{TEST_TOKEN, anonymous_client, client, send_with, start_for_bench};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::json;
-use strategy_tracker::api::access::TokenCache;
+use strategy_tracker::api::middleware::access::TokenCache;
 use strategy_tracker::error::ApiError;
 use strategy_tracker::models::api_token::secret::TokenSecret;
 

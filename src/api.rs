@@ -1,32 +1,27 @@
 //! The HTTP API: one module per resource, handlers thin (extract, call the model,
 //! answer), every route registered in [`routes`].
 
-pub mod access;
 pub mod areas;
-pub mod compression;
-pub mod conditional;
-pub mod cors;
-pub mod deadline;
+pub mod connection;
 pub mod documents;
 pub mod events;
 pub mod extract;
 pub mod fallback;
 pub mod goals;
-pub mod idempotency;
 pub mod measures;
+pub mod middleware;
 pub mod notifications;
 pub mod plans;
 pub mod problem;
-pub mod rate_limit;
+pub mod route_table;
 pub mod service;
 pub mod sheet_import;
 pub mod status_updates;
 pub mod tokens;
 pub mod tracking_sheet;
-pub mod writes;
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -34,12 +29,13 @@ use utoipa::IntoParams;
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use self::conditional::{IfMatch, item_response};
-use self::writes::{take_revision_note, write_connection};
-use crate::db::Pool;
+use self::connection::WriteConn;
+use self::middleware::conditional::{IfMatch, item_response};
 use crate::error::ApiError;
 use crate::models::Conn;
+use crate::models::patch::take_revision_note;
 use crate::models::validation::SHORT_TEXT;
+use crate::models::writer::Writer;
 use crate::pagination::{Page, PageRequest};
 
 /// Every route of the service, for the app and for the OpenAPI document alike.
@@ -114,13 +110,6 @@ pub fn vary_on(headers: &mut header::HeaderMap, name: &str) {
     }
 }
 
-/// A connection from the pool, or 503 when the database cannot be reached in time.
-async fn connection(
-    pool: &Pool,
-) -> Result<diesel_async::pooled_connection::deadpool::Object<Conn>, ApiError> {
-    Ok(pool.get().await?)
-}
-
 /// `201 Created` with the new resource, its entity tag, and its address in `Location`.
 fn created(location: String, body: impl Serialize) -> HttpResponse {
     let mut response = item_response(StatusCode::CREATED, &body);
@@ -135,17 +124,18 @@ fn created(location: String, body: impl Serialize) -> HttpResponse {
 /// `If-Match` is checked against the item as `current` reads it, then `update`
 /// applies the rest of the body; the item as changed, with its new entity tag.
 async fn patch_item<T: Serialize>(
-    db: &Db,
-    request: &HttpRequest,
+    mut conn: WriteConn,
     if_match: &IfMatch,
     mut body: Value,
     current: impl AsyncFnOnce(&mut Conn) -> Result<T, ApiError>,
-    update: impl AsyncFnOnce(&mut Conn, Value) -> Result<T, ApiError>,
+    update: impl AsyncFnOnce(&mut Writer<'_>, Value) -> Result<T, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     let note = take_revision_note(&mut body)?;
-    let mut conn = write_connection(db, request, note.as_deref()).await?;
+    let mut writer = conn.writer(note.as_deref());
     let item = if_match
-        .write(&mut conn, current, async |conn| update(conn, body).await)
+        .write(&mut writer, current, async |writer| {
+            update(writer, body).await
+        })
         .await?;
     Ok(item_response(StatusCode::OK, &item))
 }
@@ -153,14 +143,14 @@ async fn patch_item<T: Serialize>(
 /// A DELETE of one item, with `If-Match` checked against the item as `current`
 /// reads it: `204 No Content`.
 async fn delete_item<T: Serialize>(
-    db: &Db,
-    request: &HttpRequest,
+    mut conn: WriteConn,
     if_match: &IfMatch,
     current: impl AsyncFnOnce(&mut Conn) -> Result<T, ApiError>,
-    delete: impl AsyncFnOnce(&mut Conn) -> Result<(), ApiError>,
+    delete: impl AsyncFnOnce(&mut Writer<'_>) -> Result<(), ApiError>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = write_connection(db, request, None).await?;
-    if_match.write(&mut conn, current, delete).await?;
+    if_match
+        .write(&mut conn.writer(None), current, delete)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -275,6 +265,3 @@ macro_rules! list_body {
     };
 }
 use list_body;
-
-/// The connection pool, as every handler receives it.
-type Db = web::Data<Pool>;

@@ -11,7 +11,6 @@ pub mod error;
 pub mod models;
 pub mod openapi;
 pub mod pagination;
-pub mod request_log;
 pub mod schema;
 pub mod shutdown;
 pub mod startup;

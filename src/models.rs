@@ -73,6 +73,7 @@ pub mod area;
 pub mod document;
 pub mod event;
 pub mod goal;
+pub mod idempotency_key;
 pub mod import;
 pub mod measure;
 pub mod measurement;
@@ -84,6 +85,7 @@ pub mod sheet_import;
 pub mod status_update;
 pub mod tracking_sheet;
 pub mod validation;
+pub mod writer;
 
 text_enum! {
     /// Where a plan is in its life.

@@ -12,16 +12,18 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
-use crate::api::access::{self, AccessControl, TokenCache};
-use crate::api::cors::{self, AllowedOrigins};
-use crate::api::deadline::{self, RequestTimeout};
-use crate::api::rate_limit::RateLimiter;
+use crate::api::middleware::access::{self, AccessControl, TokenCache};
+use crate::api::middleware::cors::{self, AllowedOrigins};
+use crate::api::middleware::deadline::{self, RequestTimeout};
+use crate::api::middleware::rate_limit::RateLimiter;
+use crate::api::middleware::request_log::request_log;
+use crate::api::middleware::{compression, conditional, head, idempotency};
+use crate::api::route_table::RouteTable;
 use crate::api::service::OpenApiJson;
-use crate::api::{self, compression, conditional, extract, fallback, idempotency, notifications};
+use crate::api::{self, extract, fallback, notifications};
 use crate::config::Config;
 use crate::db;
 use crate::openapi;
-use crate::request_log::request_log;
 use crate::shutdown::Stopping;
 
 /// Starts serving on `listener`; the returned server runs until stopped. It does
@@ -29,7 +31,7 @@ use crate::shutdown::Stopping;
 /// stopping it, so that long polls answer at once (see [`crate::shutdown`]).
 pub fn run(listener: TcpListener, config: &Config) -> std::io::Result<(Server, Arc<Stopping>)> {
     let document = openapi::document();
-    let known_paths = web::Data::new(fallback::KnownPaths::from_document(&document));
+    let routes = Arc::new(RouteTable::from_document(&document));
     let document_json = web::Data::new(OpenApiJson(openapi::to_json(&document)));
     let workers = config
         .workers
@@ -50,7 +52,7 @@ pub fn run(listener: TcpListener, config: &Config) -> std::io::Result<(Server, A
     ));
     let access_control = web::Data::new(
         AccessControl::new(
-            &document,
+            routes.clone(),
             config.public_reading,
             tokens.clone(),
             RateLimiter::new(config.rate_limit_per_token, config.rate_limit_per_address),
@@ -58,6 +60,7 @@ pub fn run(listener: TcpListener, config: &Config) -> std::io::Result<(Server, A
         .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, error))?,
     );
     let tokens = web::Data::from(tokens);
+    let route_table = web::Data::from(routes);
     let stopping_data = web::Data::from(stopping.clone());
     let allowed_origins = web::Data::new(
         AllowedOrigins::new(&config.cors_allowed_origins)
@@ -76,7 +79,7 @@ pub fn run(listener: TcpListener, config: &Config) -> std::io::Result<(Server, A
             .default_service(web::to(fallback::no_route))
             .app_data(pool)
             .app_data(document_json.clone())
-            .app_data(known_paths.clone())
+            .app_data(route_table.clone())
             .app_data(web::Data::new(extract::BodyLimit(body_limit)))
             .app_data(extract::json_config(body_limit))
             .app_data(extract::path_config())
@@ -97,6 +100,7 @@ pub fn run(listener: TcpListener, config: &Config) -> std::io::Result<(Server, A
             .wrap(from_fn(deadline::within_deadline))
             .wrap(from_fn(compression::gzip))
             .wrap(from_fn(cors::cross_origin))
+            .wrap(from_fn(head::as_get))
             .wrap(from_fn(request_log))
     });
     let server = server

@@ -9,6 +9,7 @@ use chrono::{Days, Utc};
 use common::{Reply, TestApp, error_fields, error_message, id_of};
 use serde_json::{Value, json};
 use strategy_tracker::models::sheet_import::{self, IMPORT_QUERIES, SheetSource};
+use strategy_tracker::models::writer::Writer;
 use uuid::Uuid;
 
 /// Two areas whose first goals share the code "1" (as "2.2" repeats in the Core plan).
@@ -379,7 +380,8 @@ async fn queries_for_import(
 ) -> usize {
     let (mut conn, queries) = common::counting_connection(database_url).await;
     let plan_id = Uuid::parse_str(plan_id).expect("a UUID");
-    sheet_import::run(&mut conn, plan_id, SheetSource::Rows(rows), dry_run)
+    let mut writer = Writer::new(&mut conn, "sheet script", None);
+    sheet_import::run(&mut writer, plan_id, SheetSource::Rows(rows), dry_run)
         .await
         .expect("the import runs");
     queries.get()

@@ -4,16 +4,16 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::conditional::IfMatch;
+use super::connection::{ReadConn, WriteConn};
 use super::extract::QueryParams;
-use super::writes::write_connection;
+use super::middleware::conditional::IfMatch;
 use super::{
-    ChangedSinceParams, Db, DeleteParams, connection, created, delete_item, list_body,
-    page_response, patch_item,
+    ChangedSinceParams, DeleteParams, created, delete_item, list_body, page_response, patch_item,
 };
 use crate::error::ApiError;
 use crate::models::Conn;
 use crate::models::area::{self, Area, AreaInput, AreaPatch};
+use crate::models::writer::Writer;
 
 list_body!(AreaList, Area, "strategic areas");
 
@@ -30,12 +30,12 @@ list_body!(AreaList, Area, "strategic areas");
 #[get("/plans/{plan_id}/areas")]
 pub async fn list_areas(
     request: HttpRequest,
-    db: Db,
     plan_id: web::Path<Uuid>,
     QueryParams(params): QueryParams<ChangedSinceParams>,
+    mut conn: ReadConn,
 ) -> Result<HttpResponse, ApiError> {
     let (updated_since, page) = params.split()?;
-    let areas = area::list(&mut *connection(&db).await?, *plan_id, updated_since, &page).await?;
+    let areas = area::list(&mut conn, *plan_id, updated_since, &page).await?;
     Ok(page_response(&request, areas))
 }
 
@@ -52,17 +52,11 @@ pub async fn list_areas(
 )]
 #[post("/plans/{plan_id}/areas")]
 pub async fn create_area(
-    request: HttpRequest,
-    db: Db,
     plan_id: web::Path<Uuid>,
     body: web::Json<Value>,
+    mut conn: WriteConn,
 ) -> Result<HttpResponse, ApiError> {
-    let area = area::create(
-        &mut *write_connection(&db, &request, None).await?,
-        *plan_id,
-        body.into_inner(),
-    )
-    .await?;
+    let area = area::create(&mut conn.writer(None), *plan_id, body.into_inner()).await?;
     Ok(created(format!("/api/v1/areas/{}", area.id), area))
 }
 
@@ -76,8 +70,11 @@ pub async fn create_area(
     responses((status = 200, description = "The strategic area", body = Area))
 )]
 #[get("/areas/{area_id}")]
-pub async fn get_area(db: Db, area_id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    let area = area::get(&mut *connection(&db).await?, *area_id).await?;
+pub async fn get_area(
+    area_id: web::Path<Uuid>,
+    mut conn: ReadConn,
+) -> Result<HttpResponse, ApiError> {
+    let area = area::get(&mut conn, *area_id).await?;
     Ok(HttpResponse::Ok().json(area))
 }
 
@@ -94,16 +91,15 @@ pub async fn get_area(db: Db, area_id: web::Path<Uuid>) -> Result<HttpResponse, 
 )]
 #[patch("/areas/{area_id}")]
 pub async fn update_area(
-    request: HttpRequest,
-    db: Db,
     if_match: IfMatch,
     area_id: web::Path<Uuid>,
     body: web::Json<Value>,
+    conn: WriteConn,
 ) -> Result<HttpResponse, ApiError> {
     let id = *area_id;
     let current = async |conn: &mut Conn| area::get_locked(conn, id).await;
-    let update = async |conn: &mut Conn, patch| area::update(conn, id, patch).await;
-    patch_item(&db, &request, &if_match, body.into_inner(), current, update).await
+    let update = async |writer: &mut Writer<'_>, patch| area::update(writer, id, patch).await;
+    patch_item(conn, &if_match, body.into_inner(), current, update).await
 }
 
 /// Delete a strategic area
@@ -118,14 +114,13 @@ pub async fn update_area(
 )]
 #[delete("/areas/{area_id}")]
 pub async fn delete_area(
-    request: HttpRequest,
-    db: Db,
     if_match: IfMatch,
     area_id: web::Path<Uuid>,
     QueryParams(params): QueryParams<DeleteParams>,
+    conn: WriteConn,
 ) -> Result<HttpResponse, ApiError> {
     let id = *area_id;
     let current = async |conn: &mut Conn| area::get_locked(conn, id).await;
-    let delete = async |conn: &mut Conn| area::delete(conn, id, params.cascade).await;
-    delete_item(&db, &request, &if_match, current, delete).await
+    let delete = async |writer: &mut Writer<'_>| area::delete(writer, id, params.cascade).await;
+    delete_item(conn, &if_match, current, delete).await
 }

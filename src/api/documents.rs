@@ -8,10 +8,10 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::access::Access;
+use super::connection::{ReadConn, WriteConn};
 use super::extract::{BodyLimit, QueryParams, Sent, parse_json, read_json_or_text};
-use super::writes::write_connection;
-use super::{Db, connection};
+use super::middleware::access::Access;
+
 use crate::error::ApiError;
 use crate::models::PlanStatus;
 use crate::models::document::{self, PlanDocument, UpdatesInDocument};
@@ -50,13 +50,13 @@ pub struct DocumentParams {
 )]
 #[get("/plans/{plan_id}/document")]
 pub async fn get_plan_document(
-    db: Db,
     access: Access,
     plan_id: web::Path<Uuid>,
     QueryParams(params): QueryParams<DocumentParams>,
+    mut conn: ReadConn,
 ) -> Result<HttpResponse, ApiError> {
     let updates = params.updates.unwrap_or_default();
-    let conn = &mut *connection(&db).await?;
+    let conn = &mut conn;
     let hidden = || ApiError::not_found("plan", *plan_id);
     let document = match params.as_of {
         None => document::export(conn, *plan_id, updates).await?,
@@ -116,19 +116,14 @@ pub struct ImportParams {
 #[post("/plans/import")]
 pub async fn import_plan(
     request: HttpRequest,
-    db: Db,
     limit: web::Data<BodyLimit>,
     body: web::Payload,
     QueryParams(params): QueryParams<ImportParams>,
+    mut conn: WriteConn,
 ) -> Result<HttpResponse, ApiError> {
     let source = read_source(&request, body, limit.0).await?;
     let dry_run = params.dry_run.unwrap_or(false);
-    let report = import::run(
-        &mut *write_connection(&db, &request, None).await?,
-        source,
-        dry_run,
-    )
-    .await?;
+    let report = import::run(&mut conn.writer(None), source, dry_run).await?;
     Ok(match report.plan_id {
         Some(plan_id) => HttpResponse::Created()
             .insert_header((header::LOCATION, format!("/api/v1/plans/{plan_id}")))

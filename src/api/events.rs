@@ -10,10 +10,12 @@ use tokio::sync::watch;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::deadline::Deadline;
+use super::connection::ReadConn;
 use super::extract::QueryParams;
-use super::{Db, PageParams, connection, list_body, page_response};
+use super::middleware::deadline::Deadline;
+use super::{PageParams, list_body, page_response};
 use crate::error::ApiError;
+use crate::models::Conn;
 use crate::models::event::{self, Event, FeedFilter, FeedPage, MAX_FEED_PAGE, ResourceType};
 use crate::shutdown::Stopping;
 
@@ -65,10 +67,10 @@ pub struct FeedParams {
 #[get("/events")]
 pub async fn list_events(
     request: HttpRequest,
-    db: Db,
     signal: web::Data<FeedSignal>,
     stopping: web::Data<Stopping>,
     QueryParams(params): QueryParams<FeedParams>,
+    mut conn: ReadConn,
 ) -> Result<HttpResponse, ApiError> {
     let filter = FeedFilter {
         after: params.after.unwrap_or(0),
@@ -104,7 +106,7 @@ pub async fn list_events(
     let mut notified = signal.0.clone();
     loop {
         notified.borrow_and_update();
-        let page = event::feed(&mut *connection(&db).await?, &filter).await?;
+        let page = event::feed(&mut conn, &filter).await?;
         let now = tokio::time::Instant::now();
         match page {
             Some(page) => return Ok(HttpResponse::Ok().json(page)),
@@ -132,13 +134,13 @@ pub async fn list_events(
 
 async fn history(
     request: HttpRequest,
-    db: Db,
+    conn: &mut Conn,
     resource_type: ResourceType,
     id: Uuid,
     params: PageParams,
 ) -> Result<HttpResponse, ApiError> {
     let page = params.page()?;
-    let events = event::history(&mut *connection(&db).await?, resource_type, id, &page).await?;
+    let events = event::history(conn, resource_type, id, &page).await?;
     Ok(page_response(&request, events))
 }
 
@@ -157,11 +159,11 @@ async fn history(
 #[get("/plans/{plan_id}/history")]
 pub async fn plan_history(
     request: HttpRequest,
-    db: Db,
     plan_id: web::Path<Uuid>,
     QueryParams(params): QueryParams<PageParams>,
+    mut conn: ReadConn,
 ) -> Result<HttpResponse, ApiError> {
-    history(request, db, ResourceType::Plan, *plan_id, params).await
+    history(request, &mut conn, ResourceType::Plan, *plan_id, params).await
 }
 
 /// A strategic area's revision history
@@ -177,11 +179,11 @@ pub async fn plan_history(
 #[get("/areas/{area_id}/history")]
 pub async fn area_history(
     request: HttpRequest,
-    db: Db,
     area_id: web::Path<Uuid>,
     QueryParams(params): QueryParams<PageParams>,
+    mut conn: ReadConn,
 ) -> Result<HttpResponse, ApiError> {
-    history(request, db, ResourceType::Area, *area_id, params).await
+    history(request, &mut conn, ResourceType::Area, *area_id, params).await
 }
 
 /// A goal's revision history
@@ -198,11 +200,11 @@ pub async fn area_history(
 #[get("/goals/{goal_id}/history")]
 pub async fn goal_history(
     request: HttpRequest,
-    db: Db,
     goal_id: web::Path<Uuid>,
     QueryParams(params): QueryParams<PageParams>,
+    mut conn: ReadConn,
 ) -> Result<HttpResponse, ApiError> {
-    history(request, db, ResourceType::Goal, *goal_id, params).await
+    history(request, &mut conn, ResourceType::Goal, *goal_id, params).await
 }
 
 /// Tells long polls that events were committed: woken by the notification the

@@ -176,8 +176,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
-/// A request header's value, trimmed: printable ASCII of 1 to `max_length`
-/// characters, or a 400 naming the header and ending with `rule`, what to send.
+/// What [`header_text`] accepts, as the OpenAPI document states it: printable
+/// ASCII (space to `~`; no tab or other control character), not blank.
+pub const PRINTABLE_HEADER: &str = "^[ -~]*[!-~][ -~]*$";
+
+/// A request header's value, trimmed: 1 to `max_length` characters of printable
+/// ASCII ([`PRINTABLE_HEADER`]), or a 400 naming the header and ending with
+/// `rule`, what to send.
 pub fn header_text<'a>(
     name: &str,
     value: &'a HeaderValue,
@@ -185,15 +190,20 @@ pub fn header_text<'a>(
     rule: &str,
 ) -> Result<&'a str, ApiError> {
     let bad = |why: String| ApiError::bad_parameter(name, format!("{why}; {rule}"));
+    // `HeaderValue::to_str` also lets a tab through, which the document refuses.
     let text = value
         .to_str()
-        .map_err(|_| bad("is not printable ASCII".to_owned()))?
-        .trim();
-    if text.is_empty() {
-        return Err(bad("is empty".to_owned()));
-    }
+        .ok()
+        .filter(|text| text.bytes().all(|byte| (b' '..=b'~').contains(&byte)))
+        .ok_or_else(|| {
+            bad("is not printable ASCII (a tab or other control character is not)".to_owned())
+        })?;
     if text.len() > max_length {
         return Err(bad(format!("is longer than {max_length} characters")));
+    }
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(bad("is empty".to_owned()));
     }
     Ok(text)
 }

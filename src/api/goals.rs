@@ -7,17 +7,17 @@ use serde_json::Value;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::conditional::IfMatch;
+use super::connection::{ReadConn, WriteConn};
 use super::extract::QueryParams;
-use super::writes::write_connection;
+use super::middleware::conditional::IfMatch;
 use super::{
-    Db, DeleteParams, connection, created, delete_item, list_body, owner_filter, page_response,
-    patch_item,
+    DeleteParams, created, delete_item, list_body, owner_filter, page_response, patch_item,
 };
 use crate::error::ApiError;
 use crate::models::Conn;
 use crate::models::GoalStatus;
 use crate::models::goal::{self, Goal, GoalFilter, GoalInput, GoalPatch, GoalScope};
+use crate::models::writer::Writer;
 use crate::pagination::PageRequest;
 
 list_body!(GoalList, Goal, "goals");
@@ -76,13 +76,13 @@ impl GoalListParams {
 #[get("/plans/{plan_id}/goals")]
 pub async fn list_plan_goals(
     request: HttpRequest,
-    db: Db,
     plan_id: web::Path<Uuid>,
     QueryParams(params): QueryParams<GoalListParams>,
+    mut conn: ReadConn,
 ) -> Result<HttpResponse, ApiError> {
     let (filter, page) = params.split()?;
     let scope = GoalScope::Plan(*plan_id);
-    let goals = goal::list(&mut *connection(&db).await?, scope, &filter, &page).await?;
+    let goals = goal::list(&mut conn, scope, &filter, &page).await?;
     Ok(page_response(&request, goals))
 }
 
@@ -99,13 +99,13 @@ pub async fn list_plan_goals(
 #[get("/areas/{area_id}/goals")]
 pub async fn list_area_goals(
     request: HttpRequest,
-    db: Db,
     area_id: web::Path<Uuid>,
     QueryParams(params): QueryParams<GoalListParams>,
+    mut conn: ReadConn,
 ) -> Result<HttpResponse, ApiError> {
     let (filter, page) = params.split()?;
     let scope = GoalScope::Area(*area_id);
-    let goals = goal::list(&mut *connection(&db).await?, scope, &filter, &page).await?;
+    let goals = goal::list(&mut conn, scope, &filter, &page).await?;
     Ok(page_response(&request, goals))
 }
 
@@ -123,17 +123,11 @@ pub async fn list_area_goals(
 )]
 #[post("/areas/{area_id}/goals")]
 pub async fn create_goal(
-    request: HttpRequest,
-    db: Db,
     area_id: web::Path<Uuid>,
     body: web::Json<Value>,
+    mut conn: WriteConn,
 ) -> Result<HttpResponse, ApiError> {
-    let goal = goal::create(
-        &mut *write_connection(&db, &request, None).await?,
-        *area_id,
-        body.into_inner(),
-    )
-    .await?;
+    let goal = goal::create(&mut conn.writer(None), *area_id, body.into_inner()).await?;
     Ok(created(format!("/api/v1/goals/{}", goal.id), goal))
 }
 
@@ -147,8 +141,11 @@ pub async fn create_goal(
     responses((status = 200, description = "The goal", body = Goal))
 )]
 #[get("/goals/{goal_id}")]
-pub async fn get_goal(db: Db, goal_id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    let goal = goal::get(&mut *connection(&db).await?, *goal_id).await?;
+pub async fn get_goal(
+    goal_id: web::Path<Uuid>,
+    mut conn: ReadConn,
+) -> Result<HttpResponse, ApiError> {
+    let goal = goal::get(&mut conn, *goal_id).await?;
     Ok(HttpResponse::Ok().json(goal))
 }
 
@@ -165,16 +162,15 @@ pub async fn get_goal(db: Db, goal_id: web::Path<Uuid>) -> Result<HttpResponse, 
 )]
 #[patch("/goals/{goal_id}")]
 pub async fn update_goal(
-    request: HttpRequest,
-    db: Db,
     if_match: IfMatch,
     goal_id: web::Path<Uuid>,
     body: web::Json<Value>,
+    conn: WriteConn,
 ) -> Result<HttpResponse, ApiError> {
     let id = *goal_id;
     let current = async |conn: &mut Conn| goal::get_locked(conn, id).await;
-    let update = async |conn: &mut Conn, patch| goal::update(conn, id, patch).await;
-    patch_item(&db, &request, &if_match, body.into_inner(), current, update).await
+    let update = async |writer: &mut Writer<'_>, patch| goal::update(writer, id, patch).await;
+    patch_item(conn, &if_match, body.into_inner(), current, update).await
 }
 
 /// Delete a goal
@@ -189,14 +185,13 @@ pub async fn update_goal(
 )]
 #[delete("/goals/{goal_id}")]
 pub async fn delete_goal(
-    request: HttpRequest,
-    db: Db,
     if_match: IfMatch,
     goal_id: web::Path<Uuid>,
     QueryParams(params): QueryParams<DeleteParams>,
+    conn: WriteConn,
 ) -> Result<HttpResponse, ApiError> {
     let id = *goal_id;
     let current = async |conn: &mut Conn| goal::get_locked(conn, id).await;
-    let delete = async |conn: &mut Conn| goal::delete(conn, id, params.cascade).await;
-    delete_item(&db, &request, &if_match, current, delete).await
+    let delete = async |writer: &mut Writer<'_>| goal::delete(writer, id, params.cascade).await;
+    delete_item(conn, &if_match, current, delete).await
 }

@@ -5,17 +5,18 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::conditional::IfMatch;
+use super::connection::{ReadConn, WriteConn};
 use super::extract::QueryParams;
-use super::writes::write_connection;
+use super::middleware::conditional::IfMatch;
 use super::{
-    ChangedSinceParams, Db, DeleteParams, PageParams, connection, created, delete_item, list_body,
-    page_response, patch_item,
+    ChangedSinceParams, DeleteParams, PageParams, created, delete_item, list_body, page_response,
+    patch_item,
 };
 use crate::error::ApiError;
 use crate::models::Conn;
 use crate::models::measure::{self, Measure, MeasureInput, MeasurePatch};
 use crate::models::measurement::{self, DatedMeasurement};
+use crate::models::writer::Writer;
 
 list_body!(MeasureList, Measure, "measures");
 list_body!(DatedMeasurementList, DatedMeasurement, "measurements");
@@ -33,12 +34,12 @@ list_body!(DatedMeasurementList, DatedMeasurement, "measurements");
 #[get("/goals/{goal_id}/measures")]
 pub async fn list_measures(
     request: HttpRequest,
-    db: Db,
     goal_id: web::Path<Uuid>,
     QueryParams(params): QueryParams<ChangedSinceParams>,
+    mut conn: ReadConn,
 ) -> Result<HttpResponse, ApiError> {
     let (updated_since, page) = params.split()?;
-    let conn = &mut *connection(&db).await?;
+    let conn = &mut conn;
     let measures = measure::list(conn, *goal_id, updated_since, &page).await?;
     Ok(page_response(&request, measures))
 }
@@ -57,17 +58,11 @@ pub async fn list_measures(
 )]
 #[post("/goals/{goal_id}/measures")]
 pub async fn create_measure(
-    request: HttpRequest,
-    db: Db,
     goal_id: web::Path<Uuid>,
     body: web::Json<Value>,
+    mut conn: WriteConn,
 ) -> Result<HttpResponse, ApiError> {
-    let measure = measure::create(
-        &mut *write_connection(&db, &request, None).await?,
-        *goal_id,
-        body.into_inner(),
-    )
-    .await?;
+    let measure = measure::create(&mut conn.writer(None), *goal_id, body.into_inner()).await?;
     Ok(created(format!("/api/v1/measures/{}", measure.id), measure))
 }
 
@@ -81,8 +76,11 @@ pub async fn create_measure(
     responses((status = 200, description = "The measure", body = Measure))
 )]
 #[get("/measures/{measure_id}")]
-pub async fn get_measure(db: Db, measure_id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    let measure = measure::get(&mut *connection(&db).await?, *measure_id).await?;
+pub async fn get_measure(
+    measure_id: web::Path<Uuid>,
+    mut conn: ReadConn,
+) -> Result<HttpResponse, ApiError> {
+    let measure = measure::get(&mut conn, *measure_id).await?;
     Ok(HttpResponse::Ok().json(measure))
 }
 
@@ -99,16 +97,15 @@ pub async fn get_measure(db: Db, measure_id: web::Path<Uuid>) -> Result<HttpResp
 )]
 #[patch("/measures/{measure_id}")]
 pub async fn update_measure(
-    request: HttpRequest,
-    db: Db,
     if_match: IfMatch,
     measure_id: web::Path<Uuid>,
     body: web::Json<Value>,
+    conn: WriteConn,
 ) -> Result<HttpResponse, ApiError> {
     let id = *measure_id;
     let current = async |conn: &mut Conn| measure::get_locked(conn, id).await;
-    let update = async |conn: &mut Conn, patch| measure::update(conn, id, patch).await;
-    patch_item(&db, &request, &if_match, body.into_inner(), current, update).await
+    let update = async |writer: &mut Writer<'_>, patch| measure::update(writer, id, patch).await;
+    patch_item(conn, &if_match, body.into_inner(), current, update).await
 }
 
 /// Delete a measure
@@ -123,16 +120,15 @@ pub async fn update_measure(
 )]
 #[delete("/measures/{measure_id}")]
 pub async fn delete_measure(
-    request: HttpRequest,
-    db: Db,
     if_match: IfMatch,
     measure_id: web::Path<Uuid>,
     QueryParams(params): QueryParams<DeleteParams>,
+    conn: WriteConn,
 ) -> Result<HttpResponse, ApiError> {
     let id = *measure_id;
     let current = async |conn: &mut Conn| measure::get_locked(conn, id).await;
-    let delete = async |conn: &mut Conn| measure::delete(conn, id, params.cascade).await;
-    delete_item(&db, &request, &if_match, current, delete).await
+    let delete = async |writer: &mut Writer<'_>| measure::delete(writer, id, params.cascade).await;
+    delete_item(conn, &if_match, current, delete).await
 }
 
 /// List a measure's history
@@ -149,11 +145,11 @@ pub async fn delete_measure(
 #[get("/measures/{measure_id}/history")]
 pub async fn list_measure_history(
     request: HttpRequest,
-    db: Db,
     measure_id: web::Path<Uuid>,
     QueryParams(params): QueryParams<PageParams>,
+    mut conn: ReadConn,
 ) -> Result<HttpResponse, ApiError> {
     let page = params.page()?;
-    let history = measurement::history(&mut *connection(&db).await?, *measure_id, &page).await?;
+    let history = measurement::history(&mut conn, *measure_id, &page).await?;
     Ok(page_response(&request, history))
 }

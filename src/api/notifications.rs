@@ -11,8 +11,8 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use futures_util::StreamExt;
 use tokio::sync::watch;
 
-use super::access::TokenCache;
 use super::events::FeedSignal;
+use super::middleware::access::TokenCache;
 
 /// The channel the event triggers notify on commit.
 const EVENTS: &str = "strategy_tracker_events";

@@ -7,17 +7,16 @@ use serde_json::Value;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::access::Access;
-use super::conditional::IfMatch;
+use super::connection::{ReadConn, WriteConn};
 use super::extract::QueryParams;
-use super::writes::write_connection;
-use super::{
-    Db, DeleteParams, connection, created, delete_item, list_body, page_response, patch_item,
-};
+use super::middleware::access::Access;
+use super::middleware::conditional::IfMatch;
+use super::{DeleteParams, created, delete_item, list_body, page_response, patch_item};
 use crate::error::ApiError;
 use crate::models::Conn;
 use crate::models::PlanStatus;
 use crate::models::plan::{self, Plan, PlanFilter, PlanInput, PlanPatch};
+use crate::models::writer::Writer;
 use crate::pagination::PageRequest;
 
 list_body!(PlanList, Plan, "plans");
@@ -54,9 +53,9 @@ pub struct PlanListParams {
 #[get("/plans")]
 pub async fn list_plans(
     request: HttpRequest,
-    db: Db,
     access: Access,
     QueryParams(params): QueryParams<PlanListParams>,
+    mut conn: ReadConn,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageRequest::new(params.limit, params.cursor)?;
     let filter = PlanFilter {
@@ -64,7 +63,7 @@ pub async fn list_plans(
         updated_since: params.updated_since,
         include_drafts: access.reads_drafts(),
     };
-    let plans = plan::list(&mut *connection(&db).await?, &filter, &page).await?;
+    let plans = plan::list(&mut conn, &filter, &page).await?;
     Ok(page_response(&request, plans))
 }
 
@@ -80,15 +79,10 @@ pub async fn list_plans(
 )]
 #[post("/plans")]
 pub async fn create_plan(
-    request: HttpRequest,
-    db: Db,
     body: web::Json<Value>,
+    mut conn: WriteConn,
 ) -> Result<HttpResponse, ApiError> {
-    let plan = plan::create(
-        &mut *write_connection(&db, &request, None).await?,
-        body.into_inner(),
-    )
-    .await?;
+    let plan = plan::create(&mut conn.writer(None), body.into_inner()).await?;
     Ok(created(format!("/api/v1/plans/{}", plan.id), plan))
 }
 
@@ -102,8 +96,11 @@ pub async fn create_plan(
     responses((status = 200, description = "The plan", body = Plan))
 )]
 #[get("/plans/{plan_id}")]
-pub async fn get_plan(db: Db, plan_id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    let plan = plan::get(&mut *connection(&db).await?, *plan_id).await?;
+pub async fn get_plan(
+    plan_id: web::Path<Uuid>,
+    mut conn: ReadConn,
+) -> Result<HttpResponse, ApiError> {
+    let plan = plan::get(&mut conn, *plan_id).await?;
     Ok(HttpResponse::Ok().json(plan))
 }
 
@@ -120,16 +117,15 @@ pub async fn get_plan(db: Db, plan_id: web::Path<Uuid>) -> Result<HttpResponse, 
 )]
 #[patch("/plans/{plan_id}")]
 pub async fn update_plan(
-    request: HttpRequest,
-    db: Db,
     if_match: IfMatch,
     plan_id: web::Path<Uuid>,
     body: web::Json<Value>,
+    conn: WriteConn,
 ) -> Result<HttpResponse, ApiError> {
     let id = *plan_id;
     let current = async |conn: &mut Conn| plan::get_locked(conn, id).await;
-    let update = async |conn: &mut Conn, patch| plan::update(conn, id, patch).await;
-    patch_item(&db, &request, &if_match, body.into_inner(), current, update).await
+    let update = async |writer: &mut Writer<'_>, patch| plan::update(writer, id, patch).await;
+    patch_item(conn, &if_match, body.into_inner(), current, update).await
 }
 
 /// Delete a plan
@@ -144,14 +140,13 @@ pub async fn update_plan(
 )]
 #[delete("/plans/{plan_id}")]
 pub async fn delete_plan(
-    request: HttpRequest,
-    db: Db,
     if_match: IfMatch,
     plan_id: web::Path<Uuid>,
     QueryParams(params): QueryParams<DeleteParams>,
+    conn: WriteConn,
 ) -> Result<HttpResponse, ApiError> {
     let id = *plan_id;
     let current = async |conn: &mut Conn| plan::get_locked(conn, id).await;
-    let delete = async |conn: &mut Conn| plan::delete(conn, id, params.cascade).await;
-    delete_item(&db, &request, &if_match, current, delete).await
+    let delete = async |writer: &mut Writer<'_>| plan::delete(writer, id, params.cascade).await;
+    delete_item(conn, &if_match, current, delete).await
 }

@@ -7,7 +7,8 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type};
 use utoipa::{PartialSchema, ToSchema};
 
-use super::{Db, connection};
+use super::connection::pooled;
+use crate::db::Pool;
 use crate::error::ApiError;
 
 /// The OpenAPI document as served, serialized once at start-up.
@@ -61,16 +62,16 @@ pub async fn healthz() -> HttpResponse {
     responses((status = 200, description = "The service and its database are ready", body = Health))
 )]
 #[get("/readyz")]
-pub async fn readyz(db: Db) -> Result<HttpResponse, ApiError> {
+pub async fn readyz(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
     // A probe must answer promptly: a database that holds the query (frozen, cut
     // off) is not ready, and the probe says so at the same timeout as a refusal.
-    let timeout = db
+    let timeout = pool
         .timeouts()
         .wait
         .expect("every pool waits DATABASE_TIMEOUT_SECONDS at most");
     let check = async {
         diesel::sql_query("SELECT 1")
-            .execute(&mut *connection(&db).await?)
+            .execute(&mut *pooled(&pool).await?)
             .await?;
         Ok::<_, ApiError>(())
     };

@@ -10,9 +10,8 @@ use utoipa::openapi::{Ref, RefOr};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 use uuid::Uuid;
 
-use super::Db;
+use super::connection::WriteConn;
 use super::extract::{BodyLimit, QueryParams, Sent, parse_json, read_json_or_text};
-use super::writes::write_connection;
 use crate::error::ApiError;
 use crate::models::GoalStatus;
 use crate::models::sheet_import::{self, SheetImportReport, SheetSource};
@@ -151,21 +150,15 @@ pub struct SheetMeasureInput {
 #[post("/plans/{plan_id}/status-updates/import")]
 pub async fn import_status_updates(
     request: HttpRequest,
-    db: Db,
     limit: web::Data<BodyLimit>,
     plan_id: web::Path<Uuid>,
     body: web::Payload,
     QueryParams(params): QueryParams<SheetImportParams>,
+    mut conn: WriteConn,
 ) -> Result<HttpResponse, ApiError> {
     let source = read_source(&request, body, limit.0).await?;
     let dry_run = params.dry_run.unwrap_or(false);
-    let report = sheet_import::run(
-        &mut *write_connection(&db, &request, None).await?,
-        *plan_id,
-        source,
-        dry_run,
-    )
-    .await?;
+    let report = sheet_import::run(&mut conn.writer(None), *plan_id, source, dry_run).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 

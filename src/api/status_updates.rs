@@ -7,15 +7,16 @@ use serde_json::Value;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::conditional::IfMatch;
+use super::connection::{ReadConn, WriteConn};
 use super::extract::QueryParams;
-use super::writes::write_connection;
-use super::{Db, connection, created, delete_item, list_body, page_response, patch_item};
+use super::middleware::conditional::IfMatch;
+use super::{created, delete_item, list_body, page_response, patch_item};
 use crate::error::ApiError;
 use crate::models::Conn;
 use crate::models::status_update::{
     self, StatusUpdate, StatusUpdateFilter, StatusUpdateInput, StatusUpdatePatch,
 };
+use crate::models::writer::Writer;
 use crate::pagination::PageRequest;
 
 list_body!(StatusUpdateList, StatusUpdate, "status updates");
@@ -55,9 +56,9 @@ pub struct StatusUpdateListParams {
 #[get("/goals/{goal_id}/status-updates")]
 pub async fn list_status_updates(
     request: HttpRequest,
-    db: Db,
     goal_id: web::Path<Uuid>,
     QueryParams(params): QueryParams<StatusUpdateListParams>,
+    mut conn: ReadConn,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageRequest::new(params.limit, params.cursor)?;
     let filter = StatusUpdateFilter {
@@ -65,8 +66,7 @@ pub async fn list_status_updates(
         as_of_to: params.as_of_to,
         updated_since: params.updated_since,
     };
-    let updates =
-        status_update::list(&mut *connection(&db).await?, *goal_id, &filter, &page).await?;
+    let updates = status_update::list(&mut conn, *goal_id, &filter, &page).await?;
     Ok(page_response(&request, updates))
 }
 
@@ -84,17 +84,11 @@ pub async fn list_status_updates(
 )]
 #[post("/goals/{goal_id}/status-updates")]
 pub async fn create_status_update(
-    request: HttpRequest,
-    db: Db,
     goal_id: web::Path<Uuid>,
     body: web::Json<Value>,
+    mut conn: WriteConn,
 ) -> Result<HttpResponse, ApiError> {
-    let update = status_update::create(
-        &mut *write_connection(&db, &request, None).await?,
-        *goal_id,
-        body.into_inner(),
-    )
-    .await?;
+    let update = status_update::create(&mut conn.writer(None), *goal_id, body.into_inner()).await?;
     Ok(created(
         format!("/api/v1/status-updates/{}", update.id),
         update,
@@ -112,10 +106,10 @@ pub async fn create_status_update(
 )]
 #[get("/status-updates/{update_id}")]
 pub async fn get_status_update(
-    db: Db,
     update_id: web::Path<Uuid>,
+    mut conn: ReadConn,
 ) -> Result<HttpResponse, ApiError> {
-    let update = status_update::get(&mut *connection(&db).await?, *update_id).await?;
+    let update = status_update::get(&mut conn, *update_id).await?;
     Ok(HttpResponse::Ok().json(update))
 }
 
@@ -132,16 +126,16 @@ pub async fn get_status_update(
 )]
 #[patch("/status-updates/{update_id}")]
 pub async fn update_status_update(
-    request: HttpRequest,
-    db: Db,
     if_match: IfMatch,
     update_id: web::Path<Uuid>,
     body: web::Json<Value>,
+    conn: WriteConn,
 ) -> Result<HttpResponse, ApiError> {
     let id = *update_id;
     let current = async |conn: &mut Conn| status_update::get_locked(conn, id).await;
-    let update = async |conn: &mut Conn, patch| status_update::update(conn, id, patch).await;
-    patch_item(&db, &request, &if_match, body.into_inner(), current, update).await
+    let update =
+        async |writer: &mut Writer<'_>, patch| status_update::update(writer, id, patch).await;
+    patch_item(conn, &if_match, body.into_inner(), current, update).await
 }
 
 /// Delete a status update
@@ -155,13 +149,12 @@ pub async fn update_status_update(
 )]
 #[delete("/status-updates/{update_id}")]
 pub async fn delete_status_update(
-    request: HttpRequest,
-    db: Db,
     if_match: IfMatch,
     update_id: web::Path<Uuid>,
+    conn: WriteConn,
 ) -> Result<HttpResponse, ApiError> {
     let id = *update_id;
     let current = async |conn: &mut Conn| status_update::get_locked(conn, id).await;
-    let delete = async |conn: &mut Conn| status_update::delete(conn, id).await;
-    delete_item(&db, &request, &if_match, current, delete).await
+    let delete = async |writer: &mut Writer<'_>| status_update::delete(writer, id).await;
+    delete_item(conn, &if_match, current, delete).await
 }

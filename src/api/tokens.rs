@@ -7,10 +7,11 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::access::TokenCache;
-use super::conditional::IfMatch;
+use super::connection::{ReadConn, WriteConn};
 use super::extract::QueryParams;
-use super::{Db, PageParams, connection, created, delete_item, list_body, page_response};
+use super::middleware::access::TokenCache;
+use super::middleware::conditional::IfMatch;
+use super::{PageParams, created, delete_item, list_body, page_response};
 use crate::error::ApiError;
 use crate::models::api_token::{self, ApiToken, CreatedToken, TokenInput};
 
@@ -32,11 +33,11 @@ pub const TOKENS_PATH: &str = "/api/v1/tokens";
 #[get("/tokens")]
 pub async fn list_tokens(
     request: HttpRequest,
-    db: Db,
     QueryParams(params): QueryParams<PageParams>,
+    mut conn: ReadConn,
 ) -> Result<HttpResponse, ApiError> {
     let page = params.page()?;
-    let tokens = api_token::list(&mut *connection(&db).await?, &page).await?;
+    let tokens = api_token::list(&mut conn, &page).await?;
     Ok(page_response(&request, tokens))
 }
 
@@ -55,9 +56,12 @@ pub async fn list_tokens(
         )))
 )]
 #[post("/tokens")]
-pub async fn create_token(db: Db, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
+pub async fn create_token(
+    body: web::Json<Value>,
+    mut conn: WriteConn,
+) -> Result<HttpResponse, ApiError> {
     let input = TokenInput::read(body.into_inner())?;
-    let token = api_token::create(&mut *connection(&db).await?, input).await?;
+    let token = api_token::create(&mut conn.writer(None), input).await?;
     let mut response = created(format!("/api/v1/tokens/{}", token.record.id), &token);
     response.headers_mut().insert(
         header::CACHE_CONTROL,
@@ -77,8 +81,11 @@ pub async fn create_token(db: Db, body: web::Json<Value>) -> Result<HttpResponse
     responses((status = 200, description = "The token's record", body = ApiToken))
 )]
 #[get("/tokens/{token_id}")]
-pub async fn get_token(db: Db, token_id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    let token = api_token::get(&mut *connection(&db).await?, *token_id).await?;
+pub async fn get_token(
+    token_id: web::Path<Uuid>,
+    mut conn: ReadConn,
+) -> Result<HttpResponse, ApiError> {
+    let token = api_token::get(&mut conn, *token_id).await?;
     Ok(HttpResponse::Ok().json(token))
 }
 
@@ -95,19 +102,17 @@ pub async fn get_token(db: Db, token_id: web::Path<Uuid>) -> Result<HttpResponse
 )]
 #[delete("/tokens/{token_id}")]
 pub async fn revoke_token(
-    request: HttpRequest,
-    db: Db,
     cache: web::Data<TokenCache>,
     if_match: IfMatch,
     token_id: web::Path<Uuid>,
+    conn: WriteConn,
 ) -> Result<HttpResponse, ApiError> {
     let id = *token_id;
     let response = delete_item(
-        &db,
-        &request,
+        conn,
         &if_match,
         async |conn| api_token::get(conn, id).await,
-        async |conn| api_token::revoke(conn, id).await.map(drop),
+        async |writer| api_token::revoke(writer, id).await.map(drop),
     )
     .await?;
     // Other instances hear of it from the database; this one does not wait to.

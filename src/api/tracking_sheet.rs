@@ -8,8 +8,9 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::connection::ReadConn;
 use super::extract::QueryParams;
-use super::{Db, connection, owner_filter};
+use super::owner_filter;
 use crate::csv;
 use crate::error::ApiError;
 use crate::models::GoalStatus;
@@ -88,13 +89,13 @@ impl TrackingSheetParams {
 #[get("/plans/{plan_id}/tracking-sheet")]
 pub async fn get_tracking_sheet(
     request: HttpRequest,
-    db: Db,
     plan_id: web::Path<Uuid>,
     QueryParams(params): QueryParams<TrackingSheetParams>,
+    mut conn: ReadConn,
 ) -> Result<HttpResponse, ApiError> {
     let format = params.format.unwrap_or_else(|| negotiated(&request));
     let filter = params.filter()?;
-    let sheet = tracking_sheet::get(&mut *connection(&db).await?, *plan_id, &filter).await?;
+    let sheet = tracking_sheet::get(&mut conn, *plan_id, &filter).await?;
     let mut response = HttpResponse::Ok();
     // Caches must keep the JSON and the CSV apart.
     response.insert_header((header::VARY, "Accept"));

@@ -14,10 +14,10 @@ use crate::config::Config;
 use crate::db::{self, SetupError};
 use crate::error::ApiError;
 use crate::models::document::{self, UpdatesInDocument};
-use crate::models::event;
 use crate::models::import::{self, Source};
 use crate::models::sheet_import::{self, SheetSource};
 use crate::models::tracking_sheet::{self, SheetFilter};
+use crate::models::writer::Writer;
 
 /// Creates a plan from `file` (or, with `dry_run`, checks it) and prints the report.
 pub fn import(config: &Config, file: &Path, dry_run: bool) -> Result<(), SetupError> {
@@ -33,8 +33,8 @@ pub fn import(config: &Config, file: &Path, dry_run: bool) -> Result<(), SetupEr
     } else {
         Source::Outline(text)
     };
-    with_database(config, async |conn| {
-        import::run(conn, source, dry_run).await
+    with_database(config, async |writer| {
+        import::run(writer, source, dry_run).await
     })
 }
 
@@ -59,15 +59,15 @@ pub fn import_updates(
     } else {
         SheetSource::Csv(bytes)
     };
-    with_database(config, async |conn| {
-        sheet_import::run(conn, plan_id, source, dry_run).await
+    with_database(config, async |writer| {
+        sheet_import::run(writer, plan_id, source, dry_run).await
     })
 }
 
 /// Prints the plan as one JSON document.
 pub fn export(config: &Config, plan_id: Uuid) -> Result<(), SetupError> {
-    with_database(config, async |conn| {
-        document::export(conn, plan_id, UpdatesInDocument::All).await
+    with_database(config, async |writer| {
+        document::export(writer.reader(), plan_id, UpdatesInDocument::All).await
     })
 }
 
@@ -75,8 +75,8 @@ pub fn export(config: &Config, plan_id: Uuid) -> Result<(), SetupError> {
 /// route sends (byte order mark included, so that a redirect to a file opens in a
 /// spreadsheet as a download would).
 pub fn sheet(config: &Config, plan_id: Uuid, csv: bool) -> Result<(), SetupError> {
-    let sheet = on_database(config, async |conn| {
-        tracking_sheet::get(conn, plan_id, &SheetFilter::default()).await
+    let sheet = on_database(config, async |writer| {
+        tracking_sheet::get(writer.reader(), plan_id, &SheetFilter::default()).await
     })?;
     if csv {
         std::io::stdout()
@@ -92,7 +92,7 @@ pub fn sheet(config: &Config, plan_id: Uuid, csv: bool) -> Result<(), SetupError
 /// as JSON; a problem is told the way the API tells it.
 fn with_database<T: Serialize>(
     config: &Config,
-    work: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, ApiError>,
+    work: impl AsyncFnOnce(&mut Writer<'_>) -> Result<T, ApiError>,
 ) -> Result<(), SetupError> {
     print_json(&on_database(config, work)?)
 }
@@ -102,7 +102,7 @@ fn with_database<T: Serialize>(
 /// made from the command line, by the user running it.
 pub(crate) fn on_database<T>(
     config: &Config,
-    work: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, ApiError>,
+    work: impl AsyncFnOnce(&mut Writer<'_>) -> Result<T, ApiError>,
 ) -> Result<T, SetupError> {
     db::prepare(&config.database_url)?;
     let result = actix_web::rt::System::new().block_on(async {
@@ -111,11 +111,7 @@ pub(crate) fn on_database<T>(
             |_| "command line".to_owned(),
             |user| format!("command line ({user})"),
         );
-        let attributed = event::attribute_changes(&mut conn, &actor, None).await;
-        Ok::<_, SetupError>(match attributed {
-            Ok(()) => work(&mut conn).await,
-            Err(error) => Err(error),
-        })
+        Ok::<_, SetupError>(work(&mut Writer::new(&mut conn, &actor, None)).await)
     })?;
     result.map_err(
         |error| match serde_json::to_string_pretty(&error.problem()) {

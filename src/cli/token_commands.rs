@@ -27,8 +27,8 @@ pub fn create(
         "scopes": scopes,
         "expires_in_days": expires_in_days,
     });
-    let created = on_database(config, async |conn| {
-        api_token::create(conn, TokenInput::read(body)?).await
+    let created = on_database(config, async |writer| {
+        api_token::create(writer, TokenInput::read(body)?).await
     })?;
     let record = &created.record;
     eprintln!(
@@ -47,11 +47,11 @@ pub fn create(
 
 /// Prints every token as a table, newest first.
 pub fn list(config: &Config) -> Result<(), SetupError> {
-    let tokens = on_database(config, async |conn| {
+    let tokens = on_database(config, async |writer| {
         let mut all = Vec::new();
         let mut page = PageRequest::new(None, None)?;
         loop {
-            let found = api_token::list(conn, &page).await?;
+            let found = api_token::list(writer.reader(), &page).await?;
             all.extend(found.items);
             match found.next_cursor {
                 Some(cursor) => page = PageRequest::new(None, Some(cursor))?,
@@ -86,12 +86,16 @@ pub fn list(config: &Config) -> Result<(), SetupError> {
 
 /// Revokes the token with this id, or the token in use with this name.
 pub fn revoke(config: &Config, token: &str) -> Result<(), SetupError> {
-    let revoked = on_database(config, async |conn| {
+    let revoked = on_database(config, async |writer| {
         let id = match Uuid::try_parse(token) {
             Ok(id) => id,
-            Err(_) => api_token::find_in_use_by_name(conn, token.trim()).await?.id,
+            Err(_) => {
+                api_token::find_in_use_by_name(writer.reader(), token.trim())
+                    .await?
+                    .id
+            }
         };
-        api_token::revoke(conn, id).await
+        api_token::revoke(writer, id).await
     })?;
     eprintln!(
         "Revoked token \"{}\" ({}); it no longer works.",

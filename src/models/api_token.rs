@@ -17,6 +17,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use self::secret::{SecretDigest, TokenSecret};
+use super::writer::Writer;
 use super::{Conn, TextEnum};
 use crate::error::ApiError;
 use crate::models::validation::{self, FieldReader, input_body};
@@ -200,22 +201,27 @@ fn scopes(value: &Value) -> Result<Vec<Scope>, String> {
 }
 
 /// Creates a token; the answer holds the token itself, which is stored nowhere.
-pub async fn create(conn: &mut Conn, input: TokenInput) -> Result<CreatedToken, ApiError> {
+pub async fn create(writer: &mut Writer<'_>, input: TokenInput) -> Result<CreatedToken, ApiError> {
     let secret = TokenSecret::generate()
         .map_err(|error| ApiError::Internal(format!("no randomness for a token: {error}")))?;
     let expires_at = input
         .expires_in_days
         .map(|days| Utc::now() + Duration::days(days));
-    let record = diesel::insert_into(api_tokens::table)
-        .values((
-            api_tokens::id.eq(secret.id),
-            api_tokens::name.eq(input.name.trim()),
-            api_tokens::scopes.eq(&input.scopes),
-            api_tokens::secret_sha256.eq(secret.digest().as_slice()),
-            api_tokens::expires_at.eq(expires_at),
-        ))
-        .returning(ApiToken::as_returning())
-        .get_result(conn)
+    let record = writer
+        .transaction(async |conn| {
+            let inserted = diesel::insert_into(api_tokens::table)
+                .values((
+                    api_tokens::id.eq(secret.id),
+                    api_tokens::name.eq(input.name.trim()),
+                    api_tokens::scopes.eq(&input.scopes),
+                    api_tokens::secret_sha256.eq(secret.digest().as_slice()),
+                    api_tokens::expires_at.eq(expires_at),
+                ))
+                .returning(ApiToken::as_returning())
+                .get_result(conn)
+                .await?;
+            Ok(inserted)
+        })
         .await?;
     Ok(CreatedToken {
         record,
@@ -272,16 +278,20 @@ pub async fn find_in_use_by_name(conn: &mut Conn, name: &str) -> Result<ApiToken
 
 /// Revokes a token, at once on every instance (see the migration's trigger).
 /// Revoking a revoked token changes nothing.
-pub async fn revoke(conn: &mut Conn, id: Uuid) -> Result<ApiToken, ApiError> {
-    diesel::update(api_tokens::table.find(id))
-        .set(api_tokens::revoked_at.eq(diesel::dsl::sql::<
-            diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
-        >("coalesce(revoked_at, now())")))
-        .returning(ApiToken::as_returning())
-        .get_result(conn)
+pub async fn revoke(writer: &mut Writer<'_>, id: Uuid) -> Result<ApiToken, ApiError> {
+    writer
+        .transaction(async |conn| {
+            diesel::update(api_tokens::table.find(id))
+                .set(api_tokens::revoked_at.eq(diesel::dsl::sql::<
+                    diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
+                >("coalesce(revoked_at, now())")))
+                .returning(ApiToken::as_returning())
+                .get_result(conn)
+                .await
+                .optional()?
+                .ok_or_else(|| ApiError::not_found("token", id))
+        })
         .await
-        .optional()?
-        .ok_or_else(|| ApiError::not_found("token", id))
 }
 
 /// The stored token with this id, if there is one, to check a presented token against.

@@ -5,7 +5,7 @@ use diesel::{
     AsChangeset, BoolExpressionMethods, ExpressionMethods, Insertable, OptionalExtension, QueryDsl,
     Queryable, Selectable, SelectableHelper,
 };
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::patch::patch_schema;
 use super::positions::Siblings;
 use super::progress::{self, Progress, RollUp};
+use super::writer::Writer;
 use super::{Conn, goal, plan};
 use crate::error::ApiError;
 use crate::models::validation::{self, FieldReader, LONG_TEXT, SHORT_TEXT, input_body};
@@ -241,58 +242,60 @@ pub async fn get_locked(conn: &mut Conn, id: Uuid) -> Result<Area, ApiError> {
 }
 
 /// Creates an area in the plan from a create body.
-pub async fn create(conn: &mut Conn, plan_id: Uuid, body: Value) -> Result<Area, ApiError> {
+pub async fn create(writer: &mut Writer<'_>, plan_id: Uuid, body: Value) -> Result<Area, ApiError> {
     let input = AreaInput::read(body, None)?;
-    conn.transaction(async |conn| {
-        plan::lock(conn, plan_id).await?;
-        let siblings = Siblings::AreasOf(plan_id);
-        let position = siblings.insert_at(conn, input.position).await?;
-        let row = diesel::insert_into(areas::table)
-            .values((
-                areas::id.eq(Uuid::now_v7()),
-                areas::plan_id.eq(plan_id),
-                areas::position.eq(position),
-                &input,
-            ))
-            .returning(AreaRow::as_returning())
-            .get_result(conn)
-            .await?;
-        goal::renumber(conn, plan_id).await?;
-        // A new area has no goals yet.
-        Ok(Area::new(row, Progress::default()))
-    })
-    .await
+    writer
+        .transaction(async |conn| {
+            plan::lock(conn, plan_id).await?;
+            let siblings = Siblings::AreasOf(plan_id);
+            let position = siblings.insert_at(conn, input.position).await?;
+            let row = diesel::insert_into(areas::table)
+                .values((
+                    areas::id.eq(Uuid::now_v7()),
+                    areas::plan_id.eq(plan_id),
+                    areas::position.eq(position),
+                    &input,
+                ))
+                .returning(AreaRow::as_returning())
+                .get_result(conn)
+                .await?;
+            goal::renumber(conn, plan_id).await?;
+            // A new area has no goals yet.
+            Ok(Area::new(row, Progress::default()))
+        })
+        .await
 }
 
 /// Applies a JSON merge patch to the area; a new position moves the others.
-pub async fn update(conn: &mut Conn, id: Uuid, patch: Value) -> Result<Area, ApiError> {
-    conn.transaction(async |conn| {
-        let current = get_locking_plan(conn, id).await?;
-        let input = AreaInput::read(patch, Some(&current))?;
-        let requested = input.position.unwrap_or(current.position);
-        let position = Siblings::AreasOf(current.plan_id)
-            .move_within(conn, current.position, requested)
-            .await?;
-        let row = diesel::update(areas::table.find(id))
-            .set((
-                &input,
-                areas::position.eq(position),
-                areas::updated_at.eq(diesel::dsl::now),
-            ))
-            .returning(AreaRow::as_returning())
-            .get_result(conn)
-            .await?;
-        if position != current.position {
-            goal::renumber(conn, current.plan_id).await?;
-        }
-        with_progress(conn, row).await
-    })
-    .await
+pub async fn update(writer: &mut Writer<'_>, id: Uuid, patch: Value) -> Result<Area, ApiError> {
+    writer
+        .transaction(async |conn| {
+            let current = get_locking_plan(conn, id).await?;
+            let input = AreaInput::read(patch, Some(&current))?;
+            let requested = input.position.unwrap_or(current.position);
+            let position = Siblings::AreasOf(current.plan_id)
+                .move_within(conn, current.position, requested)
+                .await?;
+            let row = diesel::update(areas::table.find(id))
+                .set((
+                    &input,
+                    areas::position.eq(position),
+                    areas::updated_at.eq(diesel::dsl::now),
+                ))
+                .returning(AreaRow::as_returning())
+                .get_result(conn)
+                .await?;
+            if position != current.position {
+                goal::renumber(conn, current.plan_id).await?;
+            }
+            with_progress(conn, row).await
+        })
+        .await
 }
 
 /// Deletes the area; with `cascade`, also its goals and their status updates.
-pub async fn delete(conn: &mut Conn, id: Uuid, cascade: bool) -> Result<(), ApiError> {
-    conn.transaction(async |conn| {
+pub async fn delete(writer: &mut Writer<'_>, id: Uuid, cascade: bool) -> Result<(), ApiError> {
+    writer.transaction(async |conn| {
         let area = get_locking_plan(conn, id).await?;
         let goal_count: i64 = goals::table
             .filter(goals::area_id.eq(id))

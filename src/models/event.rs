@@ -290,22 +290,3 @@ pub async fn history(
         next_cursor: page.next_cursor,
     })
 }
-
-/// Says who is making the changes on this connection, and why, for the events its
-/// next writes record (session settings the triggers read; every write request
-/// sets both, so nothing carries over from an earlier request).
-pub async fn attribute_changes(
-    conn: &mut Conn,
-    actor: &str,
-    revision_note: Option<&str>,
-) -> Result<(), ApiError> {
-    diesel::sql_query(
-        "SELECT set_config('strategy_tracker.actor', $1, false), \
-                set_config('strategy_tracker.revision_note', $2, false)",
-    )
-    .bind::<diesel::sql_types::Text, _>(actor)
-    .bind::<diesel::sql_types::Text, _>(revision_note.unwrap_or(""))
-    .execute(conn)
-    .await?;
-    Ok(())
-}

@@ -12,7 +12,7 @@ use diesel::{
     AsChangeset, BoolExpressionMethods, ExpressionMethods, Insertable, OptionalExtension, QueryDsl,
     Queryable, Selectable, SelectableHelper,
 };
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 use super::patch::patch_schema;
 use super::positions::Siblings;
+use super::writer::Writer;
 use super::{Conn, GoalStatus, area, plan};
 use crate::error::ApiError;
 use crate::models::validation::{self, FieldReader, LONG_TEXT, Rule, SHORT_TEXT, input_body};
@@ -349,83 +350,85 @@ pub async fn get_locked(conn: &mut Conn, id: Uuid) -> Result<Goal, ApiError> {
 }
 
 /// Creates a goal in the area from a create body.
-pub async fn create(conn: &mut Conn, area_id: Uuid, body: Value) -> Result<Goal, ApiError> {
+pub async fn create(writer: &mut Writer<'_>, area_id: Uuid, body: Value) -> Result<Goal, ApiError> {
     let input = GoalInput::read(body, None)?;
-    conn.transaction(async |conn| {
-        let area = area::get_locking_plan(conn, area_id).await?;
-        let parent = check_parent(conn, area_id, None, input.parent_goal_id).await?;
-        let siblings = Siblings::GoalsUnder {
-            area_id,
-            parent: input.parent_goal_id,
-        };
-        let position = siblings.insert_at(conn, input.position).await?;
-        let id = Uuid::now_v7();
-        // Its code and order as `renumber` will see them, so that the goal's
-        // history starts with the code it shows.
-        let (code, sort_key) = parent
-            .unwrap_or_else(|| Place::top_of_area(area.position))
-            .child(position, input.code.as_deref());
-        diesel::insert_into(goals::table)
-            .values((
-                goals::id.eq(id),
-                goals::plan_id.eq(area.plan_id),
-                goals::area_id.eq(area_id),
-                goals::position.eq(position),
-                goals::code.eq(code),
-                goals::sort_key.eq(sort_key),
-                &input,
-            ))
-            .execute(conn)
-            .await?;
-        renumber(conn, area.plan_id).await?;
-        get(conn, id).await
-    })
-    .await
+    writer
+        .transaction(async |conn| {
+            let area = area::get_locking_plan(conn, area_id).await?;
+            let parent = check_parent(conn, area_id, None, input.parent_goal_id).await?;
+            let siblings = Siblings::GoalsUnder {
+                area_id,
+                parent: input.parent_goal_id,
+            };
+            let position = siblings.insert_at(conn, input.position).await?;
+            let id = Uuid::now_v7();
+            // Its code and order as `renumber` will see them, so that the goal's
+            // history starts with the code it shows.
+            let (code, sort_key) = parent
+                .unwrap_or_else(|| Place::top_of_area(area.position))
+                .child(position, input.code.as_deref());
+            diesel::insert_into(goals::table)
+                .values((
+                    goals::id.eq(id),
+                    goals::plan_id.eq(area.plan_id),
+                    goals::area_id.eq(area_id),
+                    goals::position.eq(position),
+                    goals::code.eq(code),
+                    goals::sort_key.eq(sort_key),
+                    &input,
+                ))
+                .execute(conn)
+                .await?;
+            renumber(conn, area.plan_id).await?;
+            get(conn, id).await
+        })
+        .await
 }
 
 /// Applies a JSON merge patch to the goal; a new parent or position moves it.
-pub async fn update(conn: &mut Conn, id: Uuid, patch: Value) -> Result<Goal, ApiError> {
-    conn.transaction(async |conn| {
-        let (goal, custom_code) = get_locking_plan(conn, id).await?;
-        let current = CurrentGoal {
-            goal: &goal,
-            custom_code,
-        };
-        let input = GoalInput::read(patch, Some(&current))?;
-        let old_place = Siblings::GoalsUnder {
-            area_id: goal.area_id,
-            parent: goal.parent_goal_id,
-        };
-        let position = if input.parent_goal_id == goal.parent_goal_id {
-            let to = input.position.unwrap_or(goal.position);
-            old_place.move_within(conn, goal.position, to).await?
-        } else {
-            check_parent(conn, goal.area_id, Some(id), input.parent_goal_id).await?;
-            old_place.close_gap(conn, goal.position).await?;
-            let new_place = Siblings::GoalsUnder {
-                area_id: goal.area_id,
-                parent: input.parent_goal_id,
+pub async fn update(writer: &mut Writer<'_>, id: Uuid, patch: Value) -> Result<Goal, ApiError> {
+    writer
+        .transaction(async |conn| {
+            let (goal, custom_code) = get_locking_plan(conn, id).await?;
+            let current = CurrentGoal {
+                goal: &goal,
+                custom_code,
             };
-            new_place.insert_at(conn, input.position).await?
-        };
-        diesel::update(goals::table.find(id))
-            .set((
-                &input,
-                goals::position.eq(position),
-                goals::updated_at.eq(diesel::dsl::now),
-            ))
-            .execute(conn)
-            .await?;
-        renumber(conn, goal.plan_id).await?;
-        get(conn, id).await
-    })
-    .await
+            let input = GoalInput::read(patch, Some(&current))?;
+            let old_place = Siblings::GoalsUnder {
+                area_id: goal.area_id,
+                parent: goal.parent_goal_id,
+            };
+            let position = if input.parent_goal_id == goal.parent_goal_id {
+                let to = input.position.unwrap_or(goal.position);
+                old_place.move_within(conn, goal.position, to).await?
+            } else {
+                check_parent(conn, goal.area_id, Some(id), input.parent_goal_id).await?;
+                old_place.close_gap(conn, goal.position).await?;
+                let new_place = Siblings::GoalsUnder {
+                    area_id: goal.area_id,
+                    parent: input.parent_goal_id,
+                };
+                new_place.insert_at(conn, input.position).await?
+            };
+            diesel::update(goals::table.find(id))
+                .set((
+                    &input,
+                    goals::position.eq(position),
+                    goals::updated_at.eq(diesel::dsl::now),
+                ))
+                .execute(conn)
+                .await?;
+            renumber(conn, goal.plan_id).await?;
+            get(conn, id).await
+        })
+        .await
 }
 
 /// Deletes the goal; with `cascade`, also its sub-goals and all their status
 /// updates and measures.
-pub async fn delete(conn: &mut Conn, id: Uuid, cascade: bool) -> Result<(), ApiError> {
-    conn.transaction(async |conn| {
+pub async fn delete(writer: &mut Writer<'_>, id: Uuid, cascade: bool) -> Result<(), ApiError> {
+    writer.transaction(async |conn| {
         let (goal, _) = get_locking_plan(conn, id).await?;
         let sub_goals: i64 = goals::table
             .filter(goals::parent_goal_id.eq(id))

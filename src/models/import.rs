@@ -25,8 +25,8 @@ use uuid::Uuid;
 pub use self::read::{PlanDraft, read};
 pub use self::schema::PlanImport;
 pub use self::write::{check, write};
-use super::Conn;
 use super::validation::SERVER_SET;
+use super::writer::Writer;
 use crate::error::ApiError;
 use outline::UnplacedLine;
 
@@ -118,7 +118,11 @@ fn notes_schema() -> utoipa::openapi::schema::Array {
 }
 
 /// Reads `source`, checks it and, unless `dry_run`, creates the plan.
-pub async fn run(conn: &mut Conn, source: Source, dry_run: bool) -> Result<ImportReport, ApiError> {
+pub async fn run(
+    writer: &mut Writer<'_>,
+    source: Source,
+    dry_run: bool,
+) -> Result<ImportReport, ApiError> {
     let (document, unplaced, notes) = match source {
         Source::Document(document) => (document, Vec::new(), Vec::new()),
         Source::Outline(text) => {
@@ -129,10 +133,10 @@ pub async fn run(conn: &mut Conn, source: Source, dry_run: bool) -> Result<Impor
     let draft = read(document.clone())?;
     let created = draft.counts();
     let plan_id = if dry_run {
-        check(conn, &draft).await?;
+        check(writer.reader(), &draft).await?;
         None
     } else {
-        Some(write(conn, draft).await?)
+        Some(write(writer, draft).await?)
     };
     Ok(ImportReport {
         plan_id,

@@ -9,7 +9,7 @@ use diesel::{
     AsChangeset, ExpressionMethods, Insertable, OptionalExtension, QueryDsl, Queryable, Selectable,
     SelectableHelper,
 };
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -18,6 +18,7 @@ pub use standing::{current_value, percent_of_target, period_start};
 
 use super::measurement::{self, Point};
 use super::patch::patch_schema;
+use super::writer::Writer;
 use super::{Conn, MeasureDirection, MeasurePeriod, goal};
 use crate::error::ApiError;
 use crate::models::validation::{self, FieldReader, Rule, SHORT_TEXT, input_body};
@@ -309,25 +310,33 @@ pub async fn get_locked(conn: &mut Conn, id: Uuid) -> Result<Measure, ApiError> 
 }
 
 /// Creates a measure of the goal from a create body.
-pub async fn create(conn: &mut Conn, goal_id: Uuid, body: Value) -> Result<Measure, ApiError> {
+pub async fn create(
+    writer: &mut Writer<'_>,
+    goal_id: Uuid,
+    body: Value,
+) -> Result<Measure, ApiError> {
     let input = MeasureInput::read(body, None)?;
-    goal::get(conn, goal_id).await?;
-    let row = diesel::insert_into(measures::table)
-        .values((
-            measures::id.eq(Uuid::now_v7()),
-            measures::goal_id.eq(goal_id),
-            &input,
-        ))
-        .returning(MeasureRow::as_returning())
-        .get_result(conn)
-        .await?;
-    Ok(Measure::new(row, &[], Utc::now().date_naive()))
+    writer
+        .transaction(async |conn| {
+            goal::get(conn, goal_id).await?;
+            let row = diesel::insert_into(measures::table)
+                .values((
+                    measures::id.eq(Uuid::now_v7()),
+                    measures::goal_id.eq(goal_id),
+                    &input,
+                ))
+                .returning(MeasureRow::as_returning())
+                .get_result(conn)
+                .await?;
+            Ok(Measure::new(row, &[], Utc::now().date_naive()))
+        })
+        .await
 }
 
 /// Applies a JSON merge patch to the measure; its recorded values stay, and a goal
 /// that takes its progress from its measures follows.
-pub async fn update(conn: &mut Conn, id: Uuid, patch: Value) -> Result<Measure, ApiError> {
-    let row = conn
+pub async fn update(writer: &mut Writer<'_>, id: Uuid, patch: Value) -> Result<Measure, ApiError> {
+    let row = writer
         .transaction(async |conn| {
             // The goal first, as everywhere: its progress may follow the new target.
             let goal_id = get_row(conn, id).await?.goal_id;
@@ -343,12 +352,12 @@ pub async fn update(conn: &mut Conn, id: Uuid, patch: Value) -> Result<Measure, 
             Ok::<_, ApiError>(row)
         })
         .await?;
-    with_value(conn, row).await
+    with_value(writer.reader(), row).await
 }
 
 /// Deletes the measure; with `cascade`, also the values status updates recorded for it.
-pub async fn delete(conn: &mut Conn, id: Uuid, cascade: bool) -> Result<(), ApiError> {
-    conn.transaction(async |conn| {
+pub async fn delete(writer: &mut Writer<'_>, id: Uuid, cascade: bool) -> Result<(), ApiError> {
+    writer.transaction(async |conn| {
         let goal_id = get_row(conn, id).await?.goal_id;
         // Status updates record values under their goal's lock, so none is added
         // between the count and the delete.

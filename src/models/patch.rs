@@ -1,10 +1,12 @@
 //! The schema of a PATCH body, made from the create body's, so that the two cannot
 //! drift: each resource declares its patch beside its input with [`patch_schema`].
 
+use serde_json::Value;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 
 use super::event::REVISION_NOTE_LENGTH;
+use crate::error::ApiError;
 
 /// Declares the body of a PATCH: the create body's schema with no field required.
 macro_rules! patch_schema {
@@ -60,5 +62,29 @@ pub fn patch_of(schema: RefOr<Schema>, what: &str) -> RefOr<Schema> {
             RefOr::T(Schema::Object(object))
         }
         other => other,
+    }
+}
+
+/// Takes the `revision_note` out of a PATCH body ("Revised by the board, March
+/// 2024"), for the change's events; the rest of the body is the merge patch.
+pub fn take_revision_note(body: &mut Value) -> Result<Option<String>, ApiError> {
+    let Some(note) = body
+        .as_object_mut()
+        .and_then(|body| body.remove("revision_note"))
+    else {
+        return Ok(None);
+    };
+    let rule = format!(
+        "must be text of at most {REVISION_NOTE_LENGTH} characters saying why the change was made, or null"
+    );
+    match note {
+        Value::Null => Ok(None),
+        Value::String(note) if note.trim().is_empty() => Ok(None),
+        Value::String(note)
+            if note.chars().count() <= REVISION_NOTE_LENGTH && !note.contains('\0') =>
+        {
+            Ok(Some(note))
+        }
+        _ => Err(ApiError::invalid("revision_note", rule)),
     }
 }

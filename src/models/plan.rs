@@ -5,7 +5,7 @@ use diesel::{
     AsChangeset, BoolExpressionMethods, ExpressionMethods, Insertable, OptionalExtension, QueryDsl,
     Queryable, QueryableByName, Selectable, SelectableHelper,
 };
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::patch::patch_schema;
 use super::progress::{self, Progress, RollUp};
+use super::writer::Writer;
 use super::{Conn, PlanStatus};
 use crate::error::ApiError;
 use crate::models::validation::{self, FieldReader, LONG_TEXT, SHORT_TEXT, input_body};
@@ -345,42 +346,44 @@ pub async fn get_locked(conn: &mut Conn, id: Uuid) -> Result<Plan, ApiError> {
 }
 
 /// Creates a plan from a create body.
-pub async fn create(conn: &mut Conn, body: Value) -> Result<Plan, ApiError> {
+pub async fn create(writer: &mut Writer<'_>, body: Value) -> Result<Plan, ApiError> {
     let input = PlanInput::read(body, None)?;
-    conn.transaction(async |conn| {
-        check_predecessor(conn, None, input.predecessor_plan_id).await?;
-        let row = diesel::insert_into(plans::table)
-            .values((plans::id.eq(Uuid::now_v7()), &input))
-            .returning(PlanRow::as_returning())
-            .get_result(conn)
-            .await?;
-        // A new plan has no goals yet.
-        Ok(Plan::new(row, Progress::default()))
-    })
-    .await
+    writer
+        .transaction(async |conn| {
+            check_predecessor(conn, None, input.predecessor_plan_id).await?;
+            let row = diesel::insert_into(plans::table)
+                .values((plans::id.eq(Uuid::now_v7()), &input))
+                .returning(PlanRow::as_returning())
+                .get_result(conn)
+                .await?;
+            // A new plan has no goals yet.
+            Ok(Plan::new(row, Progress::default()))
+        })
+        .await
 }
 
 /// Applies a JSON merge patch to the plan.
-pub async fn update(conn: &mut Conn, id: Uuid, patch: Value) -> Result<Plan, ApiError> {
-    conn.transaction(async |conn| {
-        let current = lock(conn, id).await?;
-        let input = PlanInput::read(patch, Some(&current))?;
-        if input.predecessor_plan_id != current.predecessor_plan_id {
-            check_predecessor(conn, Some(id), input.predecessor_plan_id).await?;
-        }
-        let row = diesel::update(plans::table.find(id))
-            .set((&input, plans::updated_at.eq(diesel::dsl::now)))
-            .returning(PlanRow::as_returning())
-            .get_result(conn)
-            .await?;
-        with_progress(conn, row).await
-    })
-    .await
+pub async fn update(writer: &mut Writer<'_>, id: Uuid, patch: Value) -> Result<Plan, ApiError> {
+    writer
+        .transaction(async |conn| {
+            let current = lock(conn, id).await?;
+            let input = PlanInput::read(patch, Some(&current))?;
+            if input.predecessor_plan_id != current.predecessor_plan_id {
+                check_predecessor(conn, Some(id), input.predecessor_plan_id).await?;
+            }
+            let row = diesel::update(plans::table.find(id))
+                .set((&input, plans::updated_at.eq(diesel::dsl::now)))
+                .returning(PlanRow::as_returning())
+                .get_result(conn)
+                .await?;
+            with_progress(conn, row).await
+        })
+        .await
 }
 
 /// Deletes the plan; with `cascade`, also its areas, goals and status updates.
-pub async fn delete(conn: &mut Conn, id: Uuid, cascade: bool) -> Result<(), ApiError> {
-    conn.transaction(async |conn| {
+pub async fn delete(writer: &mut Writer<'_>, id: Uuid, cascade: bool) -> Result<(), ApiError> {
+    writer.transaction(async |conn| {
         lock(conn, id).await?;
         let area_count: i64 = areas::table
             .filter(areas::plan_id.eq(id))

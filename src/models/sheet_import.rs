@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, Utc};
 use diesel::sql_types::{Array, Date, Double, Nullable, SmallInt, Text, Uuid as SqlUuid};
 use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -20,17 +20,18 @@ pub use self::check::Checked;
 use self::check::Goals;
 use super::status_update::StatusUpdateRow;
 use super::tracking_sheet::{self, SheetFilter, TrackingSheetRow};
+use super::writer::Writer;
 use super::{Conn, TextEnum, goal, measurement};
 use crate::error::{ApiError, FieldError};
 use crate::schema::{goals, status_updates};
 
 /// The SQL statements an import that writes makes, whatever the number of rows:
-/// BEGIN, the lock on the plan's goals, the sheet ([`tracking_sheet::SHEET_QUERIES`]),
+/// BEGIN, the change's attribution (who made it), the lock on the plan's goals, the sheet ([`tracking_sheet::SHEET_QUERIES`]),
 /// the updates already recorded on the rows' dates and their measurements, one
 /// insert of the updates and one of their measurements, the goals' statuses (with
 /// the two reads of measured progress they need), COMMIT. A dry run makes the same,
 /// less the writes and the status refresh.
-pub const IMPORT_QUERIES: usize = 10 + tracking_sheet::SHEET_QUERIES;
+pub const IMPORT_QUERIES: usize = 11 + tracking_sheet::SHEET_QUERIES;
 
 /// A sheet sent back: the CSV file's bytes or a JSON array of sheet rows.
 #[derive(Debug)]
@@ -104,59 +105,60 @@ pub struct SheetImportRow {
 /// Reads the sheet, checks every row against the plan and records the new status
 /// updates (with `dry_run`, only reports what it would record).
 pub async fn run(
-    conn: &mut Conn,
+    writer: &mut Writer<'_>,
     plan_id: Uuid,
     source: SheetSource,
     dry_run: bool,
 ) -> Result<SheetImportReport, ApiError> {
-    conn.transaction(async |conn| {
-        // Locked first, so that no update lands between the comparison and the write.
-        goals::table
-            .filter(goals::plan_id.eq(plan_id))
-            .select(goals::id)
-            .for_no_key_update()
-            .load::<Uuid>(conn)
-            .await?;
-        let sheet = tracking_sheet::get(conn, plan_id, &SheetFilter::default()).await?;
-        let rows = read_and_check(&source, &sheet.sheet.rows, Utc::now().date_naive())
-            .map_err(ApiError::Invalid)?;
-        let same_day = same_day_updates(conn, &rows).await?;
-        let mut report = SheetImportReport {
-            dry_run,
-            created: 0,
-            skipped_unchanged: 0,
-            skipped_duplicate: 0,
-            rows: Vec::with_capacity(rows.len()),
-        };
-        let mut new = Vec::new();
-        for row in &rows {
-            let (outcome, status_update_id) = if unchanged(row) {
-                report.skipped_unchanged += 1;
-                (RowOutcome::Unchanged, None)
-            } else if let Some(id) = duplicate_of(row, &same_day) {
-                report.skipped_duplicate += 1;
-                (RowOutcome::Duplicate, Some(id))
-            } else {
-                report.created += 1;
-                let id = Uuid::now_v7();
-                new.push((id, row));
-                (RowOutcome::Created, (!dry_run).then_some(id))
+    writer
+        .transaction(async |conn| {
+            // Locked first, so that no update lands between the comparison and the write.
+            goals::table
+                .filter(goals::plan_id.eq(plan_id))
+                .select(goals::id)
+                .for_no_key_update()
+                .load::<Uuid>(conn)
+                .await?;
+            let sheet = tracking_sheet::get(conn, plan_id, &SheetFilter::default()).await?;
+            let rows = read_and_check(&source, &sheet.sheet.rows, Utc::now().date_naive())
+                .map_err(ApiError::Invalid)?;
+            let same_day = same_day_updates(conn, &rows).await?;
+            let mut report = SheetImportReport {
+                dry_run,
+                created: 0,
+                skipped_unchanged: 0,
+                skipped_duplicate: 0,
+                rows: Vec::with_capacity(rows.len()),
             };
-            report.rows.push(SheetImportRow {
-                row: u32::try_from(row.row).unwrap_or(u32::MAX),
-                goal_id: row.goal.goal_id,
-                code: row.goal.code.clone(),
-                outcome,
-                status_update_id,
-            });
-        }
-        if !dry_run {
-            insert(conn, &new).await?;
-            goal::refresh_plan_statuses(conn, plan_id).await?;
-        }
-        Ok(report)
-    })
-    .await
+            let mut new = Vec::new();
+            for row in &rows {
+                let (outcome, status_update_id) = if unchanged(row) {
+                    report.skipped_unchanged += 1;
+                    (RowOutcome::Unchanged, None)
+                } else if let Some(id) = duplicate_of(row, &same_day) {
+                    report.skipped_duplicate += 1;
+                    (RowOutcome::Duplicate, Some(id))
+                } else {
+                    report.created += 1;
+                    let id = Uuid::now_v7();
+                    new.push((id, row));
+                    (RowOutcome::Created, (!dry_run).then_some(id))
+                };
+                report.rows.push(SheetImportRow {
+                    row: u32::try_from(row.row).unwrap_or(u32::MAX),
+                    goal_id: row.goal.goal_id,
+                    code: row.goal.code.clone(),
+                    outcome,
+                    status_update_id,
+                });
+            }
+            if !dry_run {
+                insert(conn, &new).await?;
+                goal::refresh_plan_statuses(conn, plan_id).await?;
+            }
+            Ok(report)
+        })
+        .await
 }
 
 /// Reads the sheet and checks every row against the plan's sheet rows (`sheet_rows`,

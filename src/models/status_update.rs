@@ -10,7 +10,7 @@ use diesel::{
     AsChangeset, ExpressionMethods, Insertable, OptionalExtension, QueryDsl, Queryable, Selectable,
     SelectableHelper,
 };
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use super::measurement::{self, Measurement, MeasurementInput};
 use super::patch::patch_schema;
+use super::writer::Writer;
 use super::{Conn, GoalStatus, goal};
 use crate::error::ApiError;
 use crate::models::validation::{self, FieldReader, LONG_TEXT, SHORT_TEXT, input_body};
@@ -324,56 +325,67 @@ async fn write_measurements(
 
 /// Records a status update on the goal, with its measurements, and makes it the
 /// goal's status if it is the latest.
-pub async fn create(conn: &mut Conn, goal_id: Uuid, body: Value) -> Result<StatusUpdate, ApiError> {
+pub async fn create(
+    writer: &mut Writer<'_>,
+    goal_id: Uuid,
+    body: Value,
+) -> Result<StatusUpdate, ApiError> {
     let input = StatusUpdateInput::read(body, None)?;
-    conn.transaction(async |conn| {
-        goal::lock(conn, goal_id).await?;
-        let update = diesel::insert_into(status_updates::table)
-            .values((
-                status_updates::id.eq(Uuid::now_v7()),
-                status_updates::goal_id.eq(goal_id),
-                &input,
-            ))
-            .returning(StatusUpdateRow::as_returning())
-            .get_result(conn)
-            .await?;
-        write_measurements(conn, goal_id, update.id, &input).await?;
-        goal::refresh_status(conn, goal_id).await?;
-        with_measurement(conn, update).await
-    })
-    .await
+    writer
+        .transaction(async |conn| {
+            goal::lock(conn, goal_id).await?;
+            let update = diesel::insert_into(status_updates::table)
+                .values((
+                    status_updates::id.eq(Uuid::now_v7()),
+                    status_updates::goal_id.eq(goal_id),
+                    &input,
+                ))
+                .returning(StatusUpdateRow::as_returning())
+                .get_result(conn)
+                .await?;
+            write_measurements(conn, goal_id, update.id, &input).await?;
+            goal::refresh_status(conn, goal_id).await?;
+            with_measurement(conn, update).await
+        })
+        .await
 }
 
 /// Applies a JSON merge patch to the status update (a `measurements` list replaces
 /// its measurements), and refreshes its goal's status.
-pub async fn update(conn: &mut Conn, id: Uuid, patch: Value) -> Result<StatusUpdate, ApiError> {
-    conn.transaction(async |conn| {
-        let current = lock_with_goal(conn, id).await?;
-        let input = StatusUpdateInput::read(patch, Some(&current))?;
-        let update = diesel::update(status_updates::table.find(id))
-            .set((&input, status_updates::updated_at.eq(diesel::dsl::now)))
-            .returning(StatusUpdateRow::as_returning())
-            .get_result(conn)
-            .await?;
-        write_measurements(conn, current.goal_id, id, &input).await?;
-        goal::refresh_status(conn, current.goal_id).await?;
-        with_measurement(conn, update).await
-    })
-    .await
+pub async fn update(
+    writer: &mut Writer<'_>,
+    id: Uuid,
+    patch: Value,
+) -> Result<StatusUpdate, ApiError> {
+    writer
+        .transaction(async |conn| {
+            let current = lock_with_goal(conn, id).await?;
+            let input = StatusUpdateInput::read(patch, Some(&current))?;
+            let update = diesel::update(status_updates::table.find(id))
+                .set((&input, status_updates::updated_at.eq(diesel::dsl::now)))
+                .returning(StatusUpdateRow::as_returning())
+                .get_result(conn)
+                .await?;
+            write_measurements(conn, current.goal_id, id, &input).await?;
+            goal::refresh_status(conn, current.goal_id).await?;
+            with_measurement(conn, update).await
+        })
+        .await
 }
 
 /// Deletes the status update with its measurements; the goal falls back to its
 /// previous latest update.
-pub async fn delete(conn: &mut Conn, id: Uuid) -> Result<(), ApiError> {
-    conn.transaction(async |conn| {
-        let current = lock_with_goal(conn, id).await?;
-        diesel::delete(status_updates::table.find(id))
-            .execute(conn)
-            .await?;
-        goal::refresh_status(conn, current.goal_id).await?;
-        Ok(())
-    })
-    .await
+pub async fn delete(writer: &mut Writer<'_>, id: Uuid) -> Result<(), ApiError> {
+    writer
+        .transaction(async |conn| {
+            let current = lock_with_goal(conn, id).await?;
+            diesel::delete(status_updates::table.find(id))
+                .execute(conn)
+                .await?;
+            goal::refresh_status(conn, current.goal_id).await?;
+            Ok(())
+        })
+        .await
 }
 
 /// The status update as its writers see it, its goal locked.

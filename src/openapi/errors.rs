@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use utoipa::openapi::header::Header;
 
-use crate::api::access::Rule;
+use crate::api::middleware::access::Rule;
 use crate::error::{ApiError, FieldError, Problem};
 
 /// The shared error responses: name, status, description and an example error.

@@ -9,8 +9,9 @@ use utoipa::openapi::{
     ContentBuilder, OpenApi as Document, Ref, RefOr, Required, Response, ResponseBuilder,
 };
 
-use crate::api::conditional::MAX_CONDITION_LENGTH;
-use crate::api::idempotency::MAX_KEY_LENGTH;
+use crate::api::extract::PRINTABLE_HEADER;
+use crate::api::middleware::conditional::MAX_CONDITION_LENGTH;
+use crate::api::middleware::idempotency::MAX_KEY_LENGTH;
 use crate::api::tokens::TOKENS_PATH;
 use crate::error::{ApiError, Problem};
 
@@ -57,7 +58,7 @@ fn add_to(operation: &mut Operation, method: &HttpMethod, is_import: bool, repla
             parameters.push(header_parameter(
                 "Idempotency-Key",
                 "Makes the request safe to retry: a retry with the same key and the same request, within 24 hours, gets the first response back (with `Idempotent-Replayed: true`) and does nothing again. Use a new key, such as a fresh UUID, for each new request.",
-                PRINTABLE,
+                PRINTABLE_HEADER,
                 MAX_KEY_LENGTH,
             ));
         }
@@ -108,8 +109,6 @@ fn add_to(operation: &mut Operation, method: &HttpMethod, is_import: bool, repla
 /// `*`, or a list of entity tags (RFC 9110 §8.8.3), as `If-Match` and
 /// `If-None-Match` take them.
 const ENTITY_TAGS: &str = r#"^(\*|(W/)?"[!#-~]*"( *, *(W/)?"[!#-~]*")*)$"#;
-/// Printable ASCII, not blank: an idempotency key.
-const PRINTABLE: &str = "^[ -~]*[!-~][ -~]*$";
 
 fn header_parameter(
     name: &str,

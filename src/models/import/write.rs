@@ -2,7 +2,7 @@
 //! statuses worked out once for the whole plan.
 
 use diesel::{ExpressionMethods, QueryDsl};
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use super::place;
@@ -12,6 +12,7 @@ use crate::models::Conn;
 use crate::models::area::AreaInput;
 use crate::models::goal::{self, GoalInput, Place};
 use crate::models::status_update::StatusUpdateInput;
+use crate::models::writer::Writer;
 use crate::schema::{areas, goals, plans, status_updates};
 
 /// Checks what only the database can tell: the predecessor plan exists.
@@ -34,41 +35,42 @@ pub async fn check(conn: &mut Conn, draft: &PlanDraft) -> Result<(), ApiError> {
 }
 
 /// Writes the plan in one transaction and returns its id: all of it or nothing.
-pub async fn write(conn: &mut Conn, draft: PlanDraft) -> Result<Uuid, ApiError> {
-    conn.transaction(async |conn| {
-        check(conn, &draft).await?;
-        let plan_id = Uuid::now_v7();
-        diesel::insert_into(plans::table)
-            .values((plans::id.eq(plan_id), &draft.plan))
-            .execute(conn)
-            .await?;
-        let mut rows = Rows::default();
-        for (index, area) in draft.areas.into_iter().enumerate() {
-            rows.area(plan_id, place(index), area);
-        }
-        for chunk in rows.areas.chunks(1_000) {
-            diesel::insert_into(areas::table)
-                .values(chunk)
+pub async fn write(writer: &mut Writer<'_>, draft: PlanDraft) -> Result<Uuid, ApiError> {
+    writer
+        .transaction(async |conn| {
+            check(conn, &draft).await?;
+            let plan_id = Uuid::now_v7();
+            diesel::insert_into(plans::table)
+                .values((plans::id.eq(plan_id), &draft.plan))
                 .execute(conn)
                 .await?;
-        }
-        for chunk in rows.goals.chunks(1_000) {
-            diesel::insert_into(goals::table)
-                .values(chunk)
-                .execute(conn)
-                .await?;
-        }
-        for chunk in rows.updates.chunks(2_000) {
-            diesel::insert_into(status_updates::table)
-                .values(chunk)
-                .execute(conn)
-                .await?;
-        }
-        goal::renumber(conn, plan_id).await?;
-        goal::refresh_plan_statuses(conn, plan_id).await?;
-        Ok(plan_id)
-    })
-    .await
+            let mut rows = Rows::default();
+            for (index, area) in draft.areas.into_iter().enumerate() {
+                rows.area(plan_id, place(index), area);
+            }
+            for chunk in rows.areas.chunks(1_000) {
+                diesel::insert_into(areas::table)
+                    .values(chunk)
+                    .execute(conn)
+                    .await?;
+            }
+            for chunk in rows.goals.chunks(1_000) {
+                diesel::insert_into(goals::table)
+                    .values(chunk)
+                    .execute(conn)
+                    .await?;
+            }
+            for chunk in rows.updates.chunks(2_000) {
+                diesel::insert_into(status_updates::table)
+                    .values(chunk)
+                    .execute(conn)
+                    .await?;
+            }
+            goal::renumber(conn, plan_id).await?;
+            goal::refresh_plan_statuses(conn, plan_id).await?;
+            Ok(plan_id)
+        })
+        .await
 }
 
 type AreaRow = (

@@ -11,13 +11,13 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
-use diesel_async::{AnsiTransactionManager, TransactionManager};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::extract::header_text;
+use crate::api::extract::header_text;
 use crate::error::ApiError;
 use crate::models::Conn;
+use crate::models::writer::Writer;
 
 /// Longest `If-Match` or `If-None-Match` header accepted, in characters.
 pub const MAX_CONDITION_LENGTH: usize = 255;
@@ -191,39 +191,26 @@ impl IfMatch {
     /// Runs `write` if the item still has the entity tag the client named: `current`
     /// locks the item as its writers do and reads it, so of two clients racing with
     /// the same tag exactly one writes and the other gets 412. Both in one
-    /// transaction (begun by hand: the steps borrow the request's state, which
-    /// diesel's transaction closure would need to send across threads). Without
-    /// `If-Match`, just `write`.
+    /// transaction. Without `If-Match`, just `write`.
     pub async fn write<T: Serialize, R>(
         &self,
-        conn: &mut Conn,
+        writer: &mut Writer<'_>,
         current: impl AsyncFnOnce(&mut Conn) -> Result<T, ApiError>,
-        write: impl AsyncFnOnce(&mut Conn) -> Result<R, ApiError>,
+        write: impl AsyncFnOnce(&mut Writer<'_>) -> Result<R, ApiError>,
     ) -> Result<R, ApiError> {
         let Some(condition) = &self.0 else {
-            return write(conn).await;
+            return write(writer).await;
         };
-        AnsiTransactionManager::begin_transaction(conn).await?;
-        let outcome = async {
-            let item = current(conn).await?;
-            let etag = etag_of(&serde_json::to_vec(&item).expect("items always serialize"));
-            if !condition.matches_strongly(&etag) {
-                return Err(ApiError::PreconditionFailed { etag });
-            }
-            write(conn).await
-        }
-        .await;
-        match outcome {
-            Ok(written) => {
-                AnsiTransactionManager::commit_transaction(conn).await?;
-                Ok(written)
-            }
-            Err(error) => {
-                // A connection whose rollback fails is discarded by the pool.
-                let _ = AnsiTransactionManager::rollback_transaction(conn).await;
-                Err(error)
-            }
-        }
+        writer
+            .atomically(async |writer| {
+                let item = current(writer.reader()).await?;
+                let etag = etag_of(&serde_json::to_vec(&item).expect("items always serialize"));
+                if !condition.matches_strongly(&etag) {
+                    return Err(ApiError::PreconditionFailed { etag });
+                }
+                write(writer).await
+            })
+            .await
     }
 }
 

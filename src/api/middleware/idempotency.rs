@@ -14,21 +14,17 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, web};
-use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
-use diesel_async::{AnsiTransactionManager, RunQueryDsl, TransactionManager};
 use futures_util::StreamExt;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::access::Access;
-use super::extract::{BodyLimit, header_text};
-use super::tokens::TOKENS_PATH;
-use super::writes::{HeldConnection, Pooled};
+use crate::api::connection::{HeldConnection, Pooled, pooled};
+use crate::api::extract::{BodyLimit, header_text};
+use crate::api::tokens::TOKENS_PATH;
 use crate::db::Pool;
 use crate::error::ApiError;
-use crate::models::Conn;
-use crate::schema::idempotency_keys;
+use crate::models::idempotency_key::{self, OwnedKey, SavedResponse};
 
 /// The request header that names a retry-safe request.
 pub const HEADER: &str = "Idempotency-Key";
@@ -36,8 +32,6 @@ pub const HEADER: &str = "Idempotency-Key";
 pub const MAX_KEY_LENGTH: usize = 255;
 /// The response header that marks a replayed response.
 const REPLAYED: &str = "Idempotent-Replayed";
-/// The advisory lock class under which a key is held while its request runs.
-const LOCK_CLASS: i32 = 0x6964_656d; // "idem"
 
 /// Runs a POST that has an `Idempotency-Key` once (see the module documentation);
 /// every other request passes through.
@@ -79,25 +73,23 @@ pub async fn once_per_key(
         Ok(conn) => conn,
         Err(error) => return Ok(request.error_response(error)),
     };
-    match recorded(&mut conn, &key).await {
+    match idempotency_key::saved_response(&mut conn, &key).await {
         Ok(None) => {}
         Ok(Some(first)) => {
             let answer = if first.fingerprint == fingerprint {
-                Ok(first.replay())
+                Ok(replay(first))
             } else {
                 Err(ApiError::invalid(
                     HEADER,
                     "was first used with a different request (method, path, query, content type or body) in the last 24 hours; use a new key for a new request",
                 ))
             };
-            // The lookup wrote nothing; ending the transaction releases the key.
-            let ended = AnsiTransactionManager::rollback_transaction(&mut *conn).await;
-            return Ok(
-                match answer.and_then(|reply| ended.map(|()| reply).map_err(ApiError::from)) {
-                    Ok(reply) => ServiceResponse::new(request.request().clone(), reply),
-                    Err(error) => request.error_response(error),
-                },
-            );
+            // The lookup wrote nothing; ending the claim releases the key.
+            let ended = idempotency_key::release(&mut conn).await;
+            return Ok(match answer.and_then(|reply| ended.map(|()| reply)) {
+                Ok(reply) => ServiceResponse::new(request.request().clone(), reply),
+                Err(error) => request.error_response(error),
+            });
         }
         Err(error) => return Ok(request.error_response(error)),
     }
@@ -109,7 +101,7 @@ pub async fn once_per_key(
         .expect("the handler gives the held connection back when it drops it");
     if !response.status().is_success() {
         // Whatever the handler began rolls back with the key: nothing is recorded.
-        let _ = AnsiTransactionManager::rollback_transaction(&mut *conn).await;
+        let _ = idempotency_key::release(&mut conn).await;
         return Ok(response.map_into_boxed_body());
     }
     let (http_request, response) = response.into_parts();
@@ -117,34 +109,21 @@ pub async fn once_per_key(
     let body = body::to_bytes(body)
         .await
         .map_err(|error| ApiError::Internal(format!("a response body failed: {}", error.into())))?;
-    let stored = record(
-        &mut conn,
-        &key,
-        &fingerprint,
-        head.status(),
-        head.headers(),
-        &body,
-    )
-    .await;
-    let committed = match stored {
-        Ok(()) => AnsiTransactionManager::commit_transaction(&mut *conn)
-            .await
-            .map_err(ApiError::from),
-        Err(error) => {
-            let _ = AnsiTransactionManager::rollback_transaction(&mut *conn).await;
-            Err(error)
-        }
+    let saved = SavedResponse {
+        fingerprint,
+        status: head.status().as_u16(),
+        headers: (head.headers().iter())
+            .filter_map(|(name, value)| {
+                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+            })
+            .collect(),
+        body: body.to_vec(),
     };
+    let committed = idempotency_key::save_and_commit(&mut conn, &key, &saved).await;
     Ok(match committed {
         Ok(()) => ServiceResponse::new(http_request, head.set_body(body).map_into_boxed_body()),
         Err(error) => ServiceResponse::from_err(error, http_request).map_into_boxed_body(),
     })
-}
-
-/// A key as the token that sent it owns it.
-struct OwnedKey {
-    token_id: Uuid,
-    key: String,
 }
 
 /// The key of the request's token; token creation refuses keys.
@@ -205,132 +184,26 @@ fn fingerprint(request: &ServiceRequest, body: &[u8]) -> Vec<u8> {
     hash.finalize().to_vec()
 }
 
-/// A connection in a new transaction that holds the key, or a 409 while another
-/// request holds it.
+/// A connection whose transaction holds the key, or a 409 while another request
+/// holds it.
 async fn claim(pool: &Pool, key: &OwnedKey) -> Result<Pooled, ApiError> {
-    let mut conn = super::connection(pool).await?;
-    AnsiTransactionManager::begin_transaction(&mut *conn).await?;
-    let held: Result<bool, ApiError> = async {
-        #[derive(diesel::QueryableByName)]
-        struct Claimed {
-            #[diesel(sql_type = diesel::sql_types::Bool)]
-            claimed: bool,
-        }
-        let claimed: Claimed = diesel::sql_query(
-            "SELECT pg_try_advisory_xact_lock($1, hashtext($2::text || $3)) AS claimed",
-        )
-        .bind::<diesel::sql_types::Integer, _>(LOCK_CLASS)
-        .bind::<diesel::sql_types::Uuid, _>(key.token_id)
-        .bind::<diesel::sql_types::Text, _>(&key.key)
-        .get_result(&mut *conn)
-        .await?;
-        Ok(claimed.claimed)
-    }
-    .await;
-    match held {
-        Ok(true) => Ok(conn),
-        outcome => {
-            let _ = AnsiTransactionManager::rollback_transaction(&mut *conn).await;
-            Err(outcome.err().unwrap_or(ApiError::StillRunning))
+    let mut conn = pooled(pool).await?;
+    idempotency_key::claim(&mut conn, key).await?;
+    Ok(conn)
+}
+
+/// The recorded response, sent again with `Idempotent-Replayed: true`.
+fn replay(saved: SavedResponse) -> HttpResponse {
+    let status = StatusCode::from_u16(saved.status).unwrap_or(StatusCode::OK);
+    let mut response = HttpResponse::build(status);
+    for (name, value) in &saved.headers {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::from_str(value),
+        ) {
+            response.append_header((name, value));
         }
     }
-}
-
-/// A response recorded for a key.
-struct Recorded {
-    fingerprint: Vec<u8>,
-    status: i16,
-    headers: Value,
-    body: Vec<u8>,
-}
-
-impl Recorded {
-    fn replay(self) -> HttpResponse {
-        let status = u16::try_from(self.status)
-            .ok()
-            .and_then(|status| StatusCode::from_u16(status).ok())
-            .unwrap_or(StatusCode::OK);
-        let mut response = HttpResponse::build(status);
-        for pair in self.headers.as_array().into_iter().flatten() {
-            if let (Some(name), Some(value)) = (pair[0].as_str(), pair[1].as_str())
-                && let (Ok(name), Ok(value)) =
-                    (HeaderName::try_from(name), HeaderValue::from_str(value))
-            {
-                response.append_header((name, value));
-            }
-        }
-        response.insert_header((REPLAYED, "true"));
-        response.body(self.body)
-    }
-}
-
-/// The response recorded for the key in the last 24 hours, if any. Also clears out
-/// expired keys, skipping any another transaction is clearing.
-async fn recorded(conn: &mut Conn, key: &OwnedKey) -> Result<Option<Recorded>, ApiError> {
-    diesel::sql_query(
-        "DELETE FROM idempotency_keys WHERE (token_id, key) IN ( \
-             SELECT token_id, key FROM idempotency_keys \
-             WHERE created_at < now() - interval '24 hours' \
-             LIMIT 100 FOR UPDATE SKIP LOCKED)",
-    )
-    .execute(conn)
-    .await?;
-    let row: Option<(Vec<u8>, i16, Value, Vec<u8>)> = idempotency_keys::table
-        .find((key.token_id, &key.key))
-        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
-            "created_at > now() - interval '24 hours'",
-        ))
-        .select((
-            idempotency_keys::fingerprint,
-            idempotency_keys::status,
-            idempotency_keys::headers,
-            idempotency_keys::body,
-        ))
-        .first(conn)
-        .await
-        .optional()?;
-    Ok(row.map(|(fingerprint, status, headers, body)| Recorded {
-        fingerprint,
-        status,
-        headers,
-        body,
-    }))
-}
-
-/// Records the response for the key, in the transaction that did the work.
-async fn record(
-    conn: &mut Conn,
-    key: &OwnedKey,
-    fingerprint: &[u8],
-    status: StatusCode,
-    headers: &header::HeaderMap,
-    body: &[u8],
-) -> Result<(), ApiError> {
-    let headers: Vec<[&str; 2]> = headers
-        .iter()
-        .filter_map(|(name, value)| Some([name.as_str(), value.to_str().ok()?]))
-        .collect();
-    let headers = serde_json::to_value(headers).expect("header pairs serialize");
-    let status = i16::try_from(status.as_u16()).expect("HTTP statuses fit in 16 bits");
-    diesel::insert_into(idempotency_keys::table)
-        .values((
-            idempotency_keys::token_id.eq(key.token_id),
-            idempotency_keys::key.eq(&key.key),
-            idempotency_keys::fingerprint.eq(fingerprint),
-            idempotency_keys::status.eq(status),
-            idempotency_keys::headers.eq(&headers),
-            idempotency_keys::body.eq(body),
-        ))
-        .on_conflict((idempotency_keys::token_id, idempotency_keys::key))
-        .do_update()
-        .set((
-            idempotency_keys::fingerprint.eq(fingerprint),
-            idempotency_keys::status.eq(status),
-            idempotency_keys::headers.eq(&headers),
-            idempotency_keys::body.eq(body),
-            idempotency_keys::created_at.eq(diesel::dsl::now),
-        ))
-        .execute(conn)
-        .await?;
-    Ok(())
+    response.insert_header((REPLAYED, "true"));
+    response.body(saved.body)
 }

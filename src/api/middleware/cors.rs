@@ -100,7 +100,7 @@ pub async fn cross_origin(
         (None, _) => next.call(request).await?.map_into_boxed_body(),
     };
     // Caches must not give one origin's answer to another.
-    super::vary_on(response.headers_mut(), "Origin");
+    crate::api::vary_on(response.headers_mut(), "Origin");
     Ok(response)
 }
 

@@ -28,7 +28,7 @@ pub async fn gzip(
     let mut response = next.call(request).await?.map_into_boxed_body();
     // Whether an answer is compressed depends on this request header, so caches
     // must keep them apart.
-    super::vary_on(response.headers_mut(), "Accept-Encoding");
+    crate::api::vary_on(response.headers_mut(), "Accept-Encoding");
     let worth_it = match response.response().body().size() {
         BodySize::Sized(size) => size >= MIN_COMPRESSED as u64,
         _ => false,

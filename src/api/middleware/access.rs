@@ -25,11 +25,11 @@ use actix_web::http::Method;
 use actix_web::http::header::{AUTHORIZATION, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
-use utoipa::openapi::OpenApi as Document;
 use uuid::Uuid;
 
 pub use self::token_check::TokenCache;
 use super::rate_limit::{Client, RateLimiter};
+use crate::api::route_table::{Operation, RouteTable, parameter};
 use crate::db::Pool;
 use crate::error::ApiError;
 use crate::models::api_token::secret::{LENGTH, PREFIX, TokenSecret, is_token_byte};
@@ -75,98 +75,61 @@ impl Rule {
 
 /// The rules of every operation, the token cache and the rate limits.
 pub struct AccessControl {
-    operations: Vec<Operation>,
+    routes: Arc<RouteTable>,
+    /// Each operation's rule, in the order of `routes.operations()`.
+    rules: Vec<Rule>,
     public_reading: bool,
     tokens: Arc<TokenCache>,
     limiter: RateLimiter,
 }
 
 impl AccessControl {
-    /// Reads every operation's rule from the document.
+    /// Reads every operation's rule from the route table; an error names an
+    /// operation that declares no rule this service knows.
     pub fn new(
-        document: &Document,
+        routes: Arc<RouteTable>,
         public_reading: bool,
         tokens: Arc<TokenCache>,
         limiter: RateLimiter,
     ) -> Result<Self, String> {
-        let operations = operations(document)?;
+        let rules = routes
+            .operations()
+            .iter()
+            .map(rule_of)
+            .collect::<Result<_, _>>()?;
         Ok(Self {
-            operations,
+            routes,
+            rules,
             public_reading,
             tokens,
             limiter,
         })
     }
-}
 
-/// An operation of the document: its method, path pattern and rule.
-struct Operation {
-    method: Method,
-    pattern: String,
-    rule: Rule,
-}
-
-impl AccessControl {
-    /// The operation a request is for: the one whose pattern its decoded path fits
-    /// segment by segment, as the router matches it (`{name}` is one segment that
-    /// is not empty). A comparison of strings: actix's own lookup runs a regular
-    /// expression per route, which cost a tenth of each GET.
-    fn operation(&self, method: &Method, path: &str) -> Option<&Operation> {
-        self.operations.iter().find(|operation| {
-            operation.method == *method && {
-                let mut patterns = operation.pattern.split('/');
-                let mut segments = path.split('/');
-                loop {
-                    match (patterns.next(), segments.next()) {
-                        (None, None) => break true,
-                        (Some(pattern), Some(segment))
-                            if pattern == segment
-                                || (parameter(pattern).is_some() && !segment.is_empty()) => {}
-                        _ => break false,
-                    }
-                }
-            }
-        })
+    /// The rule and pattern of the operation a request is for.
+    fn operation(&self, method: &Method, path: &str) -> Option<(Rule, &str)> {
+        let (index, operation) = self.routes.operation(method, path)?;
+        Some((self.rules[index], operation.pattern.as_str()))
     }
 }
 
-/// Each operation's rule; an error names an operation that declares no rule this
-/// service knows.
-fn operations(document: &Document) -> Result<Vec<Operation>, String> {
-    let paths = serde_json::to_value(&document.paths).map_err(|error| error.to_string())?;
-    let mut operations = Vec::new();
-    for (path, item) in paths.as_object().into_iter().flatten() {
-        for (method, operation) in item.as_object().into_iter().flatten() {
-            let Ok(method) = Method::from_bytes(method.to_ascii_uppercase().as_bytes()) else {
-                continue;
-            };
-            let security = operation
-                .get("security")
-                .unwrap_or(&serde_json::Value::Null);
-            let rule = Rule::declared(security).ok_or_else(|| {
-                format!("{method} {path} declares no access rule: give its #[utoipa::path] a security(...)")
-            })?;
-            // Drafts are hidden by the path's first id, so a public route's must name
-            // something that belongs to a plan.
-            if rule == Rule::PublicRead
-                && let Some(name) = path.split('/').find_map(parameter)
-                && contained(name, Uuid::nil()).is_none()
-            {
-                return Err(format!(
-                    "{method} {path} is public, but drafts cannot be hidden behind its {{{name}}}: say in access::contained what it names"
-                ));
-            }
-            operations.push(Operation {
-                method,
-                pattern: path.clone(),
-                rule,
-            });
-        }
+/// The operation's declared rule, checked for what the service can enforce.
+fn rule_of(operation: &Operation) -> Result<Rule, String> {
+    let (method, path) = (&operation.method, &operation.pattern);
+    let rule = Rule::declared(&operation.security).ok_or_else(|| {
+        format!("{method} {path} declares no access rule: give its #[utoipa::path] a security(...)")
+    })?;
+    // Drafts are hidden by the path's first id, so a public route's must name
+    // something that belongs to a plan.
+    if rule == Rule::PublicRead
+        && let Some(name) = path.split('/').find_map(parameter)
+        && contained(name, Uuid::nil()).is_none()
+    {
+        return Err(format!(
+            "{method} {path} is public, but drafts cannot be hidden behind its {{{name}}}: say in access::contained what it names"
+        ));
     }
-    // Where a literal segment and a parameter could both fit (`/plans/import`,
-    // `/plans/{plan_id}`), the literal wins, as it does in the router.
-    operations.sort_by_key(|operation| operation.pattern.matches('{').count());
-    Ok(operations)
+    Ok(rule)
 }
 
 /// The caller of a request, as the access check found it.
@@ -228,11 +191,10 @@ pub async fn check_access(
     // The path as the router will see it, percent-encoding decoded: `/api/v1/%74okens`
     // must meet the rule of `/api/v1/tokens`, and `%30...` the draft check of an id.
     let path = request.match_info().as_str().to_owned();
-    let operation = control.operation(request.method(), &path);
     // Health checks, the document, Swagger UI and unknown paths are for anyone.
-    let Some((rule, pattern)) = operation
-        .filter(|operation| operation.rule != Rule::Anyone)
-        .map(|operation| (operation.rule, operation.pattern.as_str()))
+    let Some((rule, pattern)) = control
+        .operation(request.method(), &path)
+        .filter(|(rule, _)| *rule != Rule::Anyone)
     else {
         return Ok(next.call(request).await?.map_into_boxed_body());
     };
@@ -323,7 +285,7 @@ async fn identify(
         .app_data::<web::Data<Pool>>()
         .expect("the app has a pool");
     tokens
-        .check(&secret, async || super::connection(pool).await)
+        .check(&secret, async || crate::api::connection::pooled(pool).await)
         .await
         .map(Some)
 }
@@ -400,7 +362,8 @@ async fn hide_drafts(request: &ServiceRequest, pattern: &str, path: &str) -> Res
     let pool = request
         .app_data::<web::Data<Pool>>()
         .expect("the app has a pool");
-    let status = plan::status_containing(&mut *super::connection(pool).await?, item).await?;
+    let status =
+        plan::status_containing(&mut *crate::api::connection::pooled(pool).await?, item).await?;
     match status {
         Some(PlanStatus::Draft) => Err(ApiError::not_found(kind, id)),
         _ => Ok(()),
@@ -416,11 +379,6 @@ fn first_path_id<'a>(pattern: &'a str, path: &str) -> Option<(&'a str, Uuid)> {
         .zip(path.split('/'))
         .find_map(|(part, text)| Some((parameter(part)?, text)))?;
     Some((name, Uuid::try_parse(text).ok()?))
-}
-
-/// The name of a pattern's `{name}` segment.
-fn parameter(segment: &str) -> Option<&str> {
-    segment.strip_prefix('{')?.strip_suffix('}')
 }
 
 /// What a path id names, and how its 404 calls it.

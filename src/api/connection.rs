@@ -1,0 +1,139 @@
+//! The database connection a handler works on, as an extractor whose type says
+//! what the handler may do: a [`ReadConn`] reads; a [`WriteConn`] makes changes,
+//! each attributed (for the change feed) to the request's token, and, for a POST
+//! with an `Idempotency-Key`, on the connection whose transaction also records the
+//! response (see [`super::middleware::idempotency`]).
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::ops::{Deref, DerefMut};
+use std::pin::Pin;
+use std::rc::Rc;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+
+use super::middleware::access::Access;
+use crate::db::Pool;
+use crate::error::ApiError;
+use crate::models::Conn;
+use crate::models::writer::Writer;
+
+/// A pooled connection.
+pub type Pooled = diesel_async::pooled_connection::deadpool::Object<Conn>;
+
+/// A connection from the app's pool, or 503 when the database cannot be reached in time.
+pub async fn pooled(pool: &Pool) -> Result<Pooled, ApiError> {
+    Ok(pool.get().await?)
+}
+
+fn pool_of(request: &HttpRequest) -> web::Data<Pool> {
+    request
+        .app_data::<web::Data<Pool>>()
+        .expect("the app has a pool")
+        .clone()
+}
+
+type Extracting<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+/// A connection for reading.
+pub struct ReadConn(Pooled);
+
+impl FromRequest for ReadConn {
+    type Error = ApiError;
+    type Future = Extracting<Self>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let pool = pool_of(request);
+        Box::pin(async move { Ok(Self(pooled(&pool).await?)) })
+    }
+}
+
+impl Deref for ReadConn {
+    type Target = Conn;
+
+    fn deref(&self) -> &Conn {
+        &self.0
+    }
+}
+
+impl DerefMut for ReadConn {
+    fn deref_mut(&mut self) -> &mut Conn {
+        &mut self.0
+    }
+}
+
+/// The connection an idempotent POST holds in an open transaction while its
+/// handler runs; the handler's [`WriteConn`] borrows it.
+#[derive(Clone)]
+pub struct HeldConnection(Rc<RefCell<Option<Pooled>>>);
+
+impl HeldConnection {
+    pub fn new(conn: Pooled) -> Self {
+        Self(Rc::new(RefCell::new(Some(conn))))
+    }
+
+    /// The connection back, once the handler is done with it.
+    pub fn take(&self) -> Option<Pooled> {
+        self.0.borrow_mut().take()
+    }
+}
+
+/// A connection for changes made by the request's token; changes go through
+/// [`WriteConn::writer`]. Taken as a handler's last argument, so that its body is
+/// read before a connection is held.
+pub struct WriteConn {
+    conn: Borrowed,
+    actor: String,
+}
+
+/// Where the connection came from: the pool, or an idempotent request's holder,
+/// which gets it back when this is dropped.
+enum Borrowed {
+    Pooled(Pooled),
+    Held(HeldConnection, Option<Pooled>),
+}
+
+impl WriteConn {
+    /// The writer for this request's changes, with the reason a PATCH gave
+    /// (`revision_note`), if any.
+    pub fn writer<'a>(&'a mut self, revision_note: Option<&'a str>) -> Writer<'a> {
+        let conn = match &mut self.conn {
+            Borrowed::Pooled(conn) | Borrowed::Held(_, Some(conn)) => &mut **conn,
+            Borrowed::Held(_, None) => unreachable!("a held connection is there until dropped"),
+        };
+        Writer::new(conn, &self.actor, revision_note)
+    }
+}
+
+impl FromRequest for WriteConn {
+    type Error = ApiError;
+    type Future = Extracting<Self>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let actor = request
+            .extensions()
+            .get::<Access>()
+            .cloned()
+            .unwrap_or_default()
+            .actor()
+            .to_owned();
+        let held = request.extensions().get::<HeldConnection>().cloned();
+        let pool = pool_of(request);
+        Box::pin(async move {
+            let conn = match held.and_then(|holder| holder.take().map(|conn| (holder, conn))) {
+                Some((holder, conn)) => Borrowed::Held(holder, Some(conn)),
+                None => Borrowed::Pooled(pooled(&pool).await?),
+            };
+            Ok(Self { conn, actor })
+        })
+    }
+}
+
+impl Drop for WriteConn {
+    fn drop(&mut self) {
+        if let Borrowed::Held(holder, conn) = &mut self.conn {
+            *holder.0.borrow_mut() = conn.take();
+        }
+    }
+}
