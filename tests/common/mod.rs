@@ -1,7 +1,10 @@
 //! The one test helper: each test gets the real service on its own port, over real
 //! HTTP, against its own PostgreSQL database cloned from a migrated template.
 
-#![allow(dead_code, reason = "each test binary uses its own part of the helper")]
+#![cfg_attr(
+    not(test),
+    allow(dead_code, reason = "each benchmark (benches/) uses its own part of the harness")
+)]
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};

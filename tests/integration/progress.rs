@@ -1,6 +1,4 @@
-mod common;
-
-use common::{TestApp, goal_path, id_of};
+use crate::common::{TestApp, goal_path, id_of};
 use serde_json::{Value, json};
 
 const STATUSES: [&str; 7] = [

@@ -1,6 +1,4 @@
-mod common;
-
-use common::{Reply, TestApp, error_fields, goal_path, id_of};
+use crate::common::{Reply, TestApp, error_fields, goal_path, id_of};
 use serde_json::{Value, json};
 
 /// A plan with areas of these titles, created in order; returns the plan id and the area ids.

@@ -1,9 +1,7 @@
 //! Idempotent retries: a POST with an `Idempotency-Key` does its work once.
 
-mod common;
-
 use actix_web::http::Method;
-use common::{TestApp, error_fields, id_of};
+use crate::common::{TestApp, error_fields, id_of};
 use diesel::{Connection, RunQueryDsl};
 use serde_json::{Value, json};
 use strategy_tracker::db::SetupConnection;
@@ -12,7 +10,7 @@ fn plan_body(title: &str) -> Value {
     json!({"title": title, "period_start": "2022-09-01", "period_end": "2025-08-31"})
 }
 
-async fn post_plan(app: &TestApp, key: &str, body: Value) -> common::Reply {
+async fn post_plan(app: &TestApp, key: &str, body: Value) -> crate::common::Reply {
     app.send_with(
         Method::POST,
         "/api/v1/plans",
@@ -89,7 +87,7 @@ async fn a_retry_while_the_first_is_running_is_told_to_wait() {
     // Another instance is answering this key: it holds the key's lock.
     let (release, released) = std::sync::mpsc::channel::<()>();
     let (taken, lock_taken) = std::sync::mpsc::channel::<()>();
-    let token_id = common::test_token_id();
+    let token_id = crate::common::test_token_id();
     let holder = std::thread::spawn(move || {
         let mut conn = SetupConnection::establish(&url).expect("a connection");
         // The lock the service takes for the test token's key.
@@ -157,7 +155,7 @@ async fn imports_are_idempotent_too() {
     let app = TestApp::spawn().await;
     let outline = "Core Strategic Plan 2022-2025\n\nStrategic Area 1: Advocacy\n\n1. Speak up\n";
     let import = async || {
-        let client = common::client();
+        let client = crate::common::client();
         let request = client
             .post(format!("{}/api/v1/plans/import", app.address))
             .insert_header(("Idempotency-Key", "import-1"))

@@ -2,11 +2,9 @@
 //! the unchanged and duplicate rules, dry runs, every bad-input rule, and the fixed
 //! number of queries.
 
-mod common;
-
 use awc::http::Method;
 use chrono::{Days, Utc};
-use common::{Reply, TestApp, error_fields, error_message, id_of};
+use crate::common::{Reply, TestApp, error_fields, error_message, id_of};
 use serde_json::{Value, json};
 use strategy_tracker::models::sheet_import::{self, IMPORT_QUERIES, SheetSource};
 use uuid::Uuid;
@@ -377,7 +375,7 @@ async fn queries_for_import(
     rows: Value,
     dry_run: bool,
 ) -> usize {
-    let (mut conn, queries) = common::counting_connection(database_url).await;
+    let (mut conn, queries) = crate::common::counting_connection(database_url).await;
     let plan_id = Uuid::parse_str(plan_id).expect("a UUID");
     sheet_import::run(&mut conn, plan_id, SheetSource::Rows(rows), dry_run)
         .await

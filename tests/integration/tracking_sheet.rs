@@ -2,10 +2,8 @@
 //! its filters, its CSV form (quoting, formula injection, file name), content
 //! negotiation, and its fixed number of queries.
 
-mod common;
-
 use chrono::Utc;
-use common::{Reply, TestApp, error_fields, id_of};
+use crate::common::{Reply, TestApp, error_fields, id_of};
 use serde_json::{Value, json};
 use strategy_tracker::models::tracking_sheet::{self, SHEET_QUERIES, SheetFilter};
 use uuid::Uuid;
@@ -412,7 +410,7 @@ async fn an_unknown_plan_is_a_404_in_either_form() {
         .await
         .problem(404);
 
-    assert!(common::detail(&json).contains(&unknown));
+    assert!(crate::common::detail(&json).contains(&unknown));
     assert_eq!(json, csv);
 }
 
@@ -474,7 +472,7 @@ async fn the_command_line_prints_the_same_sheet() {
 
 /// Reads the sheet on a connection that counts its queries.
 async fn queries_for_sheet(database_url: &str, plan_id: &str, filter: &SheetFilter) -> usize {
-    let (mut conn, queries) = common::counting_connection(database_url).await;
+    let (mut conn, queries) = crate::common::counting_connection(database_url).await;
     let plan_id = Uuid::parse_str(plan_id).expect("a UUID");
     tracking_sheet::get(&mut conn, plan_id, filter)
         .await

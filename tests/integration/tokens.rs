@@ -3,8 +3,6 @@
 //! instance) when revoked or expired, managed only with the admin scope, and never
 //! written to the logs.
 
-mod common;
-
 use std::fs::File;
 use std::net::TcpListener;
 use std::process::{Child, Command, Output, Stdio};
@@ -15,7 +13,7 @@ use actix_web::rt::time::sleep;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, TimeDelta, Utc};
-use common::{Reply, TEST_TOKEN, TestApp, TestDatabase, detail, error_fields, id_of};
+use crate::common::{Reply, TEST_TOKEN, TestApp, TestDatabase, detail, error_fields, id_of};
 use diesel::QueryableByName;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{Value, json};
@@ -58,8 +56,8 @@ async fn send_as(
     body: Option<Value>,
 ) -> Reply {
     let authorization = format!("Bearer {token}");
-    common::send_with(
-        &common::anonymous_client(),
+    crate::common::send_with(
+        &crate::common::anonymous_client(),
         address,
         method,
         path,
@@ -76,8 +74,8 @@ async fn read_as(address: &str, token: &str) -> Reply {
 
 /// Sends a request to the instance at `address` with no token at all.
 async fn anonymous(address: &str, method: Method, path: &str, body: Option<Value>) -> Reply {
-    let client = common::anonymous_client();
-    common::send_with(&client, address, method, path, &[], body).await
+    let client = crate::common::anonymous_client();
+    crate::common::send_with(&client, address, method, path, &[], body).await
 }
 
 /// A token's record, as an admin sees it.
@@ -442,8 +440,8 @@ async fn the_database_keeps_only_a_hash_of_each_token() {
     )
     .await
     .created();
-    let with_key = common::send_with(
-        &common::anonymous_client(),
+    let with_key = crate::common::send_with(
+        &crate::common::anonymous_client(),
         &app.address,
         Method::POST,
         "/api/v1/plans",
@@ -797,7 +795,7 @@ impl Served {
                 let log = std::fs::read_to_string(&served.log).unwrap_or_default();
                 panic!("the service exited with {status}:\n{log}");
             }
-            let up = common::anonymous_client()
+            let up = crate::common::anonymous_client()
                 .get(format!("{address}/healthz"))
                 .send()
                 .await
@@ -850,8 +848,8 @@ async fn tokens_never_reach_the_logs() {
     send_as(&address, cut, Method::GET, NEEDS_READ, None)
         .await
         .problem(401);
-    common::send_with(
-        &common::anonymous_client(),
+    crate::common::send_with(
+        &crate::common::anonymous_client(),
         &address,
         Method::GET,
         NEEDS_READ,

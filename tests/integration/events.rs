@@ -1,11 +1,9 @@
-mod common;
-
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use actix_web::http::Method;
 use chrono::{Days, Utc};
-use common::{Reply, TestApp, database_url, error_fields, id_of};
+use crate::common::{Reply, TestApp, database_url, error_fields, id_of};
 use diesel::{Connection, RunQueryDsl};
 use futures_util::future::{join, join_all};
 use serde_json::{Value, json};
@@ -55,8 +53,8 @@ async fn send_as(app: &TestApp, actor: &str, method: Method, path: &str, body: V
         .await
         .created();
     let authorization = format!("Bearer {}", token["token"].as_str().unwrap_or_default());
-    common::send_with(
-        &common::anonymous_client(),
+    crate::common::send_with(
+        &crate::common::anonymous_client(),
         &app.address,
         method,
         path,
@@ -120,7 +118,7 @@ async fn a_goals_history_tells_who_changed_what_and_why_newest_first() {
     assert_eq!(newest["revision_note"], "Revised by the board, March 2024");
     let created = events.last().expect("the created event");
     assert_eq!(created["action"], "created");
-    assert_eq!(created["actor"], common::TEST_TOKEN_NAME);
+    assert_eq!(created["actor"], crate::common::TEST_TOKEN_NAME);
     assert_eq!(created["revision_note"], Value::Null);
     assert_eq!(
         created["changes"]["title"],

@@ -1,7 +1,5 @@
-mod common;
-
 use chrono::{Datelike, Days, NaiveDate, Utc};
-use common::{TestApp, error_fields, id_of};
+use crate::common::{TestApp, error_fields, id_of};
 use serde_json::{Value, json};
 
 /// The service with one goal in it; returns the app and the goal's id.
@@ -277,8 +275,8 @@ async fn a_measure_with_recorded_values_is_deleted_only_with_cascade() {
     let cascade = format!("{}?cascade=true", measure_path(&measure));
     app.delete(&cascade).await.expect(204);
 
-    assert!(common::detail(&conflict).contains("cascade=true"));
-    assert!(common::detail(&goal_conflict).contains("1 measure(s)"));
+    assert!(crate::common::detail(&conflict).contains("cascade=true"));
+    assert!(crate::common::detail(&goal_conflict).contains("1 measure(s)"));
     app.get(&measure_path(&measure)).await.problem(404);
     let kept = app.get(&update_path(&update)).await.expect(200);
     assert_eq!(

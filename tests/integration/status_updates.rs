@@ -1,7 +1,5 @@
-mod common;
-
 use actix_web::http::Method;
-use common::{TestApp, error_fields, error_message, id_of};
+use crate::common::{TestApp, error_fields, error_message, id_of};
 use serde_json::{Value, json};
 
 /// The service with one goal in it; returns the app and the goal's id.

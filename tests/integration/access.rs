@@ -7,13 +7,11 @@
 //! tokens are refused in URLs; changes are recorded under the token's name; and
 //! idempotency keys belong to the token that sent them.
 
-mod common;
-
 use std::collections::BTreeSet;
 
 use actix_web::http::Method;
 use chrono::{Days, Utc};
-use common::{Reply, TEST_TOKEN, TestApp, detail, error_fields, id_of};
+use crate::common::{Reply, TEST_TOKEN, TestApp, detail, error_fields, id_of};
 use diesel::{Connection, RunQueryDsl};
 use serde_json::{Value, json};
 use strategy_tracker::db::SetupConnection;
@@ -166,8 +164,8 @@ async fn send_as(
         .iter()
         .map(|value| ("Authorization", value.as_str()))
         .collect();
-    common::send_with(
-        &common::anonymous_client(),
+    crate::common::send_with(
+        &crate::common::anonymous_client(),
         &app.address,
         method,
         path,
@@ -184,7 +182,7 @@ async fn anonymous_get(app: &TestApp, path: &str) -> Reply {
 
 /// A GET with exactly these `Authorization` header values (none, one or several).
 async fn get_with_authorization(app: &TestApp, path: &str, values: &[&str]) -> Reply {
-    let mut request = common::anonymous_client().get(format!("{}{path}", app.address));
+    let mut request = crate::common::anonymous_client().get(format!("{}{path}", app.address));
     for value in values {
         request = request.append_header(("Authorization", *value));
     }
@@ -547,8 +545,8 @@ async fn a_drafts_404_is_compressed_like_any_other() {
     for template in ["/api/v1/plans/{plan_id}", "/api/v1/goals/{goal_id}"] {
         let get = async |fixtures: &Fixtures| {
             let path = fixtures.fill(template, "");
-            let client = common::anonymous_client();
-            common::send_with(&client, &app.address, Method::GET, &path, &gzip, None).await
+            let client = crate::common::anonymous_client();
+            crate::common::send_with(&client, &app.address, Method::GET, &path, &gzip, None).await
         };
         let hidden = get(&draft).await;
         let missing = get(&unknown).await;
@@ -846,7 +844,7 @@ async fn changes_are_recorded_under_the_name_of_the_token_that_made_them() {
     let items = history["items"].as_array().expect("items");
     assert_eq!(
         items.last().expect("the creation")["actor"],
-        common::TEST_TOKEN_NAME
+        crate::common::TEST_TOKEN_NAME
     );
 }
 
@@ -863,8 +861,8 @@ async fn an_idempotency_key_belongs_to_the_token_that_sent_it() {
     });
     let post = async |token: &str| {
         let authorization = format!("Bearer {token}");
-        common::send_with(
-            &common::anonymous_client(),
+        crate::common::send_with(
+            &crate::common::anonymous_client(),
             &app.address,
             Method::POST,
             "/api/v1/plans",

@@ -1,0 +1,1 @@
+//! What the tests of several areas share on top of the harness (`crate::common`).
