@@ -3,7 +3,10 @@
 
 #![cfg_attr(
     not(test),
-    allow(dead_code, reason = "each benchmark (benches/) uses its own part of the harness")
+    allow(
+        dead_code,
+        reason = "each benchmark (benches/) uses its own part of the harness"
+    )
 )]
 
 use std::collections::hash_map::DefaultHasher;
@@ -330,6 +333,8 @@ impl Drop for TestApp {
 
 /// For benchmarks: the service with two workers and this body limit, on a fresh
 /// database; the database (dropped with it), the base URL and the server's handle.
+/// Not built into the tests, which start the service with [`TestApp`].
+#[cfg(not(test))]
 pub fn start_for_bench(body_limit: usize) -> (TestDatabase, String, ServerHandle) {
     let database = TestDatabase::new();
     let mut config = test_config(database.url());

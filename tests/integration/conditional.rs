@@ -2,9 +2,10 @@
 //! copy, 412 for a change based on a stale copy, 428 when writes must be conditional.
 
 use actix_web::http::Method;
-use crate::common::{Reply, TestApp, error_fields, id_of, send_with};
 use futures_util::future::join_all;
 use serde_json::{Value, json};
+
+use crate::common::{Reply, TestApp, error_fields, id_of, send_with};
 
 /// One of each resource: (item path, a valid patch) for plan, area, goal, status
 /// update and measure.

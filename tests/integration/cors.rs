@@ -2,8 +2,9 @@
 //! configured origins, none by default.
 
 use actix_web::http::Method;
-use crate::common::TestApp;
 use serde_json::json;
+
+use crate::common::TestApp;
 
 const PORTAL: &str = "https://members.example.org";
 

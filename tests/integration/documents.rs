@@ -1,10 +1,11 @@
 //! Whole plans as documents: export, import (JSON and outline) and their round trip.
 
 use actix_web::http::Method;
-use crate::common::{Reply, TestApp, error_fields, id_of};
 use serde_json::{Value, json};
 use strategy_tracker::models::document::{self, EXPORT_QUERIES, UpdatesInDocument};
 use uuid::Uuid;
+
+use crate::common::{Reply, TestApp, error_fields, id_of};
 
 const CORE_OUTLINE: &str = include_str!("../../examples/core-strategic-plan-2022-2025.txt");
 

@@ -3,11 +3,11 @@ use std::time::{Duration, Instant};
 
 use actix_web::http::Method;
 use chrono::{Days, Utc};
-use crate::common::{Reply, TestApp, database_url, error_fields, id_of};
-use diesel::{Connection, RunQueryDsl};
 use futures_util::future::{join, join_all};
 use serde_json::{Value, json};
-use strategy_tracker::db::SetupConnection;
+
+use crate::common::{TestApp, error_fields, id_of};
+use crate::helpers::{app_sql, create_token, send_as};
 
 /// A page of the change feed with this query string.
 async fn feed(app: &TestApp, query: &str) -> Value {
@@ -43,40 +43,6 @@ fn summary(events: &[Value]) -> Vec<(String, String, String)> {
     events.iter().map(row).collect()
 }
 
-/// Sends `body` as JSON with a new write token named `actor`, made through the API.
-async fn send_as(app: &TestApp, actor: &str, method: Method, path: &str, body: Value) -> Reply {
-    let token = app
-        .post(
-            "/api/v1/tokens",
-            json!({ "name": actor, "scopes": ["write"] }),
-        )
-        .await
-        .created();
-    let authorization = format!("Bearer {}", token["token"].as_str().unwrap_or_default());
-    crate::common::send_with(
-        &crate::common::anonymous_client(),
-        &app.address,
-        method,
-        path,
-        &[("Authorization", &authorization)],
-        Some(body),
-    )
-    .await
-}
-
-/// Runs `sql` on the app's own database, from a plain thread (the set-up
-/// connection runs its own runtime).
-fn app_sql(app: &TestApp, sql: &'static str) {
-    let url = database_url(&app.database.name);
-    std::thread::spawn(move || {
-        let mut conn = SetupConnection::establish(&url).expect("the test database accepts");
-        diesel::sql_query(sql).execute(&mut conn)
-    })
-    .join()
-    .expect("the SQL thread finishes")
-    .expect("the statement succeeds");
-}
-
 async fn status_update(app: &TestApp, goal_id: &str, status: &str, as_of: &str) -> Value {
     let body = json!({ "status": status, "progress_percent": 40, "as_of": as_of });
     app.post(&format!("/api/v1/goals/{goal_id}/status-updates"), body)
@@ -97,7 +63,8 @@ async fn a_goals_history_tells_who_changed_what_and_why_newest_first() {
         "revision_note": "Revised by the board, March 2024",
     });
 
-    let updated = send_as(&app, "board-secretary", Method::PATCH, &path, body).await;
+    let (_, token) = create_token(&app, "board-secretary", &["write"]).await;
+    let updated = send_as(&app.address, Some(&token), Method::PATCH, &path, Some(body)).await;
 
     let updated = updated.expect(200);
     assert_eq!(updated["title"], "Align journals on a single platform");
@@ -367,7 +334,8 @@ async fn a_document_as_of_an_earlier_day_is_the_document_as_it_was_then() {
     app_sql(
         &app,
         "UPDATE events SET occurred_at = occurred_at - interval '40 days'",
-    );
+    )
+    .await;
 
     let title = json!({ "title": "Engage every member", "revision_note": "Board, March" });
     app.patch(&format!("/api/v1/goals/{goal}"), title)

@@ -1,6 +1,7 @@
 use actix_web::http::Method;
-use crate::common::{Reply, TestApp, error_fields, error_message, goal_path, id_of};
 use serde_json::{Value, json};
+
+use crate::common::{Reply, TestApp, error_fields, error_message, goal_path, id_of};
 
 const UNKNOWN_ID: &str = "0193a3c4-5b6e-7f00-8a1b-2c3d4e5f6a7b";
 
@@ -201,7 +202,10 @@ async fn a_code_already_used_in_the_area_is_a_conflict() {
         .problem(409);
 
     for problem in [on_create, custom_on_patch, derived_on_patch] {
-        assert!(crate::common::detail(&problem).contains("code"), "{problem}");
+        assert!(
+            crate::common::detail(&problem).contains("code"),
+            "{problem}"
+        );
     }
     assert_eq!(area.outline("").await, before, "nothing changed");
     let other_area = area.sibling_area().await;

@@ -1,10 +1,12 @@
 //! Idempotent retries: a POST with an `Idempotency-Key` does its work once.
 
 use actix_web::http::Method;
-use crate::common::{TestApp, error_fields, id_of};
 use diesel::{Connection, RunQueryDsl};
 use serde_json::{Value, json};
 use strategy_tracker::db::SetupConnection;
+
+use crate::common::{TestApp, error_fields, id_of};
+use crate::helpers::app_sql;
 
 fn plan_body(title: &str) -> Value {
     json!({"title": title, "period_start": "2022-09-01", "period_end": "2025-08-31"})
@@ -23,21 +25,6 @@ async fn post_plan(app: &TestApp, key: &str, body: Value) -> crate::common::Repl
 async fn plan_count(app: &TestApp) -> usize {
     let plans = app.get("/api/v1/plans").await.expect(200);
     plans["items"].as_array().expect("items").len()
-}
-
-/// Runs `sql` on the test's database, from a plain thread.
-fn on_database(app: &TestApp, sql: &str) {
-    let url = app.database.url();
-    let sql = sql.to_owned();
-    std::thread::spawn(move || {
-        let mut conn =
-            SetupConnection::establish(&url).expect("the test database accepts connections");
-        diesel::sql_query(sql)
-            .execute(&mut conn)
-            .expect("the statement runs");
-    })
-    .join()
-    .expect("the database thread finishes");
 }
 
 #[actix_web::test]
@@ -136,10 +123,11 @@ async fn keys_expire_after_a_day_and_are_cleared_out() {
     post_plan(&app, "other-key", plan_body("Other"))
         .await
         .created();
-    on_database(
+    app_sql(
         &app,
         "UPDATE idempotency_keys SET created_at = now() - interval '25 hours'",
-    );
+    )
+    .await;
 
     let again = post_plan(&app, "old-key", plan_body("Core")).await;
     assert_eq!(again.header("idempotent-replayed"), None);

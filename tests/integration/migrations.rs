@@ -3,11 +3,12 @@
 
 use std::collections::BTreeSet;
 
-use crate::common::{admin_sql, database_url};
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 use diesel_migrations::MigrationHarness;
 use strategy_tracker::db::{self, MIGRATIONS, SetupConnection};
 use uuid::Uuid;
+
+use crate::common::{admin_sql, database_url};
 
 #[derive(QueryableByName, Debug)]
 struct Column {

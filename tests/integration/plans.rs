@@ -1,5 +1,6 @@
-use crate::common::{TestApp, error_fields, error_message, id_of};
 use serde_json::{Value, json};
+
+use crate::common::{TestApp, error_fields, error_message, id_of};
 
 #[actix_web::test]
 async fn a_plan_is_created_read_back_and_listed() {

@@ -4,8 +4,9 @@
 //! across the workers of an instance.
 
 use actix_web::http::Method;
-use crate::common::{Reply, TEST_TOKEN, TestApp};
 use serde_json::json;
+
+use crate::common::{Reply, TEST_TOKEN, TestApp};
 
 /// GET /api/v1/plans with these headers, from a client that sends nothing else.
 async fn list_plans(app: &TestApp, headers: &[(&str, &str)]) -> Reply {

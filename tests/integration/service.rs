@@ -8,8 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::http::Method;
-use crate::common::{TestApp, TestDatabase, client, send, server_url, start, test_config};
 use serde_json::json;
+
+use crate::common::{TestApp, TestDatabase, client, send, server_url, start, test_config};
 
 #[actix_web::test]
 async fn the_served_openapi_document_is_the_committed_one() {
@@ -123,7 +124,10 @@ async fn malformed_json_is_a_400_problem_that_says_where() {
         .await
         .problem(400);
 
-    assert!(crate::common::detail(&problem).contains("line 1"), "{problem}");
+    assert!(
+        crate::common::detail(&problem).contains("line 1"),
+        "{problem}"
+    );
 }
 
 #[actix_web::test]

@@ -4,10 +4,12 @@
 
 use awc::http::Method;
 use chrono::{Days, Utc};
-use crate::common::{Reply, TestApp, error_fields, error_message, id_of};
 use serde_json::{Value, json};
 use strategy_tracker::models::sheet_import::{self, IMPORT_QUERIES, SheetSource};
 use uuid::Uuid;
+
+use crate::common::{Reply, TestApp, error_fields, error_message, id_of};
+use crate::helpers::updates_path;
 
 /// Two areas whose first goals share the code "1" (as "2.2" repeats in the Core plan).
 struct Sample {
@@ -53,10 +55,6 @@ async fn sample(app: &TestApp) -> Sample {
         survey,
         courses,
     }
-}
-
-fn updates_path(goal_id: &str) -> String {
-    format!("/api/v1/goals/{goal_id}/status-updates")
 }
 
 fn import_path(plan_id: &str, query: &str) -> String {

@@ -3,10 +3,12 @@
 //! negotiation, and its fixed number of queries.
 
 use chrono::Utc;
-use crate::common::{Reply, TestApp, error_fields, id_of};
 use serde_json::{Value, json};
 use strategy_tracker::models::tracking_sheet::{self, SHEET_QUERIES, SheetFilter};
 use uuid::Uuid;
+
+use crate::common::{Reply, TestApp, error_fields, id_of};
+use crate::helpers::{create_measure, updates_path};
 
 /// The sample plan, with the ids the tests look for.
 struct Sample {
@@ -24,17 +26,8 @@ struct Sample {
     courses: String,
 }
 
-fn updates_path(goal_id: &str) -> String {
-    format!("/api/v1/goals/{goal_id}/status-updates")
-}
-
 async fn post_update(app: &TestApp, goal_id: &str, body: Value) {
     app.post(&updates_path(goal_id), body).await.created();
-}
-
-async fn create_measure(app: &TestApp, goal_id: &str, body: Value) -> String {
-    let path = format!("/api/v1/goals/{goal_id}/measures");
-    id_of(&app.post(&path, body).await.created())
 }
 
 /// Two areas: "Member Engagement" with goal 1 and sub-goal 1.1, and "Career
@@ -70,13 +63,16 @@ async fn sample_plan(app: &TestApp) -> Sample {
             .await,
     );
 
-    let webinars = create_measure(
-        app,
-        &engage,
-        json!({"name": "Webinars", "unit": "webinars", "target": 6}),
-    )
-    .await;
-    let balance = create_measure(app, &engage, json!({"name": "Balance", "target": 10})).await;
+    let webinars = id_of(
+        &create_measure(
+            app,
+            &engage,
+            json!({"name": "Webinars", "unit": "webinars", "target": 6}),
+        )
+        .await,
+    );
+    let balance =
+        id_of(&create_measure(app, &engage, json!({"name": "Balance", "target": 10})).await);
     post_update(
         app,
         &engage,
@@ -98,7 +94,7 @@ async fn sample_plan(app: &TestApp) -> Sample {
         post_update(app, &survey, body).await;
     }
     let attendees =
-        create_measure(app, &formulas, json!({"name": "Attendees", "target": 100})).await;
+        id_of(&create_measure(app, &formulas, json!({"name": "Attendees", "target": 100})).await);
     post_update(
         app,
         &formulas,
@@ -494,12 +490,14 @@ async fn generated_plan(app: &TestApp, goals: usize, updates: usize) -> String {
             json!({"title": "Sub-goal", "parent_goal_id": goal}),
         )
         .await;
-        let measure = create_measure(
-            app,
-            &goal,
-            json!({"name": format!("Measure {n}"), "target": 10}),
-        )
-        .await;
+        let measure = id_of(
+            &create_measure(
+                app,
+                &goal,
+                json!({"name": format!("Measure {n}"), "target": 10}),
+            )
+            .await,
+        );
         for day in 1..=updates {
             post_update(
                 app,
