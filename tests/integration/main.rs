@@ -1,11 +1,8 @@
 //! The integration tests, one binary: the real service over real HTTP, each test
-//! against its own PostgreSQL database cloned from a migrated template
-//! (`common`). One module per resource or area; `helpers` holds what several of
-//! them share on top of the harness.
+//! against its own PostgreSQL database cloned from a migrated template (`common`,
+//! which the benchmarks include too). One module per resource or area; `helpers`
+//! holds what several of them share on top of the harness.
 
-// The harness lives outside this directory because the benchmarks (`benches/`)
-// include the same file.
-#[path = "../common/mod.rs"]
 mod common;
 mod helpers;
 
