@@ -1,14 +1,13 @@
 //! Whole plans as documents: export, import (JSON and outline) and their round trip.
 
-mod common;
-
 use actix_web::http::Method;
-use common::{Reply, TestApp, error_fields, id_of};
 use serde_json::{Value, json};
 use strategy_tracker::models::document::{self, EXPORT_QUERIES, UpdatesInDocument};
 use uuid::Uuid;
 
-const CORE_OUTLINE: &str = include_str!("../examples/core-strategic-plan-2022-2025.txt");
+use crate::common::{Reply, TestApp, error_fields, id_of};
+
+const CORE_OUTLINE: &str = include_str!("../../examples/core-strategic-plan-2022-2025.txt");
 
 async fn import(app: &TestApp, query: &str, content_type: &str, body: Vec<u8>) -> Reply {
     app.raw(
@@ -331,7 +330,7 @@ async fn an_outline_dry_run_shows_the_parse_and_an_outline_without_structure_is_
             .as_array()
             .is_some_and(|notes| !notes.is_empty())
     );
-    assert!(!common::detail(&nothing).is_empty());
+    assert!(!crate::common::detail(&nothing).is_empty());
     assert_eq!(
         app.get("/api/v1/plans").await.expect(200)["items"],
         json!([])
@@ -347,13 +346,13 @@ async fn an_import_in_another_format_is_a_415_and_an_oversized_one_a_413() {
         .problem(415);
     let oversized = import(&app, "", "text/plain", vec![b'x'; 70 * 1024]).await;
 
-    assert!(common::detail(&problem).contains("text/markdown"));
+    assert!(crate::common::detail(&problem).contains("text/markdown"));
     oversized.problem(413);
 }
 
 /// Exports `plan_id` on a connection that counts its queries.
 async fn queries_to_export(database_url: &str, plan_id: Uuid, updates: UpdatesInDocument) -> usize {
-    let (mut conn, queries) = common::counting_connection(database_url).await;
+    let (mut conn, queries) = crate::common::counting_connection(database_url).await;
     document::export(&mut conn, plan_id, updates)
         .await
         .expect("the plan exports");
@@ -408,8 +407,8 @@ async fn large_answers_are_gzipped_for_clients_that_accept_it_small_ones_are_not
     let document = format!("/api/v1/plans/{plan_id}/document");
     let gzip = [("Accept-Encoding", "gzip, br")];
     let send = async |path: &str, headers: &[(&str, &str)]| {
-        common::send_with(
-            &common::client(),
+        crate::common::send_with(
+            &crate::common::client(),
             &app.address,
             Method::GET,
             path,

@@ -1,8 +1,6 @@
 //! The HTTP contract every route shares: problem documents, request ids, body
 //! limits, 404/405, health checks, the OpenAPI document and database outages.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,8 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::http::Method;
-use common::{TestApp, TestDatabase, client, send, server_url, start, test_config};
 use serde_json::json;
+
+use crate::common::{TestApp, TestDatabase, client, send, server_url, start, test_config};
 
 #[actix_web::test]
 async fn the_served_openapi_document_is_the_committed_one() {
@@ -81,7 +80,7 @@ async fn an_unknown_route_is_a_404_problem() {
 
     let problem = app.get("/api/v1/strategies").await.problem(404);
 
-    assert!(common::detail(&problem).contains("/api/v1/strategies"));
+    assert!(crate::common::detail(&problem).contains("/api/v1/strategies"));
 }
 
 #[actix_web::test]
@@ -108,7 +107,7 @@ async fn an_id_that_is_not_a_uuid_is_a_404_problem() {
 
     let problem = app.get("/api/v1/goals/42").await.problem(404);
 
-    assert!(common::detail(&problem).contains("UUID"));
+    assert!(crate::common::detail(&problem).contains("UUID"));
 }
 
 #[actix_web::test]
@@ -125,7 +124,10 @@ async fn malformed_json_is_a_400_problem_that_says_where() {
         .await
         .problem(400);
 
-    assert!(common::detail(&problem).contains("line 1"), "{problem}");
+    assert!(
+        crate::common::detail(&problem).contains("line 1"),
+        "{problem}"
+    );
 }
 
 #[actix_web::test]
@@ -142,7 +144,7 @@ async fn an_empty_body_is_a_400_problem() {
         .await
         .problem(400);
 
-    assert!(common::detail(&problem).contains("empty"));
+    assert!(crate::common::detail(&problem).contains("empty"));
 }
 
 #[actix_web::test]
@@ -154,7 +156,7 @@ async fn a_body_that_is_not_an_object_is_a_422_problem() {
         .await
         .problem(422);
 
-    assert_eq!(common::error_fields(&problem), [""]);
+    assert_eq!(crate::common::error_fields(&problem), [""]);
 }
 
 #[actix_web::test]
@@ -171,7 +173,7 @@ async fn a_body_sent_without_the_json_content_type_is_a_415_problem() {
             .await
             .problem(415);
 
-        assert!(common::detail(&problem).contains("application/json"));
+        assert!(crate::common::detail(&problem).contains("application/json"));
     }
 }
 
@@ -183,7 +185,7 @@ async fn a_merge_patch_content_type_is_accepted() {
     let reply = app
         .raw(
             Method::PATCH,
-            &format!("/api/v1/plans/{}", common::id_of(&plan)),
+            &format!("/api/v1/plans/{}", crate::common::id_of(&plan)),
             Some("application/merge-patch+json"),
             br#"{"status": "active"}"#.to_vec(),
         )
@@ -327,7 +329,7 @@ async fn a_body_of_many_unknown_fields_is_told_about_the_first_hundred() {
 
     let problem = app.post("/api/v1/plans", body.into()).await.problem(422);
 
-    let fields = common::error_fields(&problem);
+    let fields = crate::common::error_fields(&problem);
     assert_eq!(fields.len(), 100);
     assert_eq!(fields[0], "field_000");
 }
@@ -358,7 +360,7 @@ async fn a_request_the_database_holds_past_the_request_timeout_is_a_503_and_chan
     assert_eq!(held.header("retry-after").as_deref(), Some("5"));
     let problem = held.problem(503);
     assert!(
-        common::detail(&problem).contains("not answered within 1 seconds"),
+        crate::common::detail(&problem).contains("not answered within 1 seconds"),
         "{problem}"
     );
     assert!(waited < Duration::from_secs(3), "answered after {waited:?}");

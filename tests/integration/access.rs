@@ -7,16 +7,11 @@
 //! tokens are refused in URLs; changes are recorded under the token's name; and
 //! idempotency keys belong to the token that sent them.
 
-mod common;
-
 use std::collections::BTreeSet;
 
 use actix_web::http::Method;
 use chrono::{Days, Utc};
-use common::{Reply, TEST_TOKEN, TestApp, detail, error_fields, id_of};
-use diesel::{Connection, RunQueryDsl};
 use serde_json::{Value, json};
-use strategy_tracker::db::SetupConnection;
 use strategy_tracker::models::api_token::secret::TokenSecret;
 use uuid::Uuid;
 
@@ -36,6 +31,9 @@ enum Expect {
 }
 
 use Expect::{Anyone, Public, Scope};
+
+use crate::common::{Reply, TEST_TOKEN, TestApp, detail, error_fields, id_of};
+use crate::helpers::{app_sql, create_token, send_as};
 
 impl Expect {
     /// The `security` the OpenAPI document must declare for this expectation.
@@ -136,55 +134,19 @@ fn grants(held: &str, needed: &str) -> bool {
 // Helpers
 // ---------------------------------------------------------------------------
 
-/// Creates a token through the API (with the all-scopes test token); its record,
-/// with `token`, the token itself.
-async fn create_token(app: &TestApp, name: &str, scopes: &[&str]) -> Value {
-    app.post("/api/v1/tokens", json!({ "name": name, "scopes": scopes }))
-        .await
-        .created()
-}
-
 /// A new token with these scopes: the token itself.
 async fn token(app: &TestApp, name: &str, scopes: &[&str]) -> String {
-    create_token(app, name, scopes).await["token"]
-        .as_str()
-        .expect("the token itself")
-        .to_owned()
-}
-
-/// Sends `body` as JSON (or nothing) with `token` as the bearer, or with no token
-/// at all, and no other credentials.
-async fn send_as(
-    app: &TestApp,
-    token: Option<&str>,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> Reply {
-    let authorization = token.map(|token| format!("Bearer {token}"));
-    let headers: Vec<(&str, &str)> = authorization
-        .iter()
-        .map(|value| ("Authorization", value.as_str()))
-        .collect();
-    common::send_with(
-        &common::anonymous_client(),
-        &app.address,
-        method,
-        path,
-        &headers,
-        body,
-    )
-    .await
+    create_token(app, name, scopes).await.1
 }
 
 /// A GET without a token, as a member's browser sends it.
 async fn anonymous_get(app: &TestApp, path: &str) -> Reply {
-    send_as(app, None, Method::GET, path, None).await
+    send_as(&app.address, None, Method::GET, path, None).await
 }
 
 /// A GET with exactly these `Authorization` header values (none, one or several).
 async fn get_with_authorization(app: &TestApp, path: &str, values: &[&str]) -> Reply {
-    let mut request = common::anonymous_client().get(format!("{}{path}", app.address));
+    let mut request = crate::common::anonymous_client().get(format!("{}{path}", app.address));
     for value in values {
         request = request.append_header(("Authorization", *value));
     }
@@ -195,19 +157,6 @@ async fn get_with_authorization(app: &TestApp, path: &str, values: &[&str]) -> R
         headers: response.headers().clone(),
         body: body.to_vec(),
     }
-}
-
-/// Runs `sql` on the app's own database, from a plain thread (the set-up
-/// connection runs its own runtime).
-fn app_sql(app: &TestApp, sql: String) {
-    let url = app.database.url();
-    std::thread::spawn(move || {
-        let mut conn = SetupConnection::establish(&url).expect("the test database accepts");
-        diesel::sql_query(sql).execute(&mut conn)
-    })
-    .join()
-    .expect("the SQL thread finishes")
-    .expect("the statement succeeds");
 }
 
 /// The plan, area, goal, status update and measure that path parameters name.
@@ -440,7 +389,7 @@ async fn every_route_in_the_openapi_document_has_the_scope_this_table_gives_it()
     // Real resources of a published plan for every path parameter, and one
     // caller per scope.
     let fixtures = Fixtures::create(&app, "active").await;
-    let token_id = id_of(&create_token(&app, "to be looked at", &["read"]).await);
+    let token_id = id_of(&create_token(&app, "to be looked at", &["read"]).await.0);
     let mut callers = vec![(None, None)];
     for scope in SCOPES {
         let token = token(&app, &format!("only {scope}"), &[scope]).await;
@@ -455,7 +404,14 @@ async fn every_route_in_the_openapi_document_has_the_scope_this_table_gives_it()
         // the access check to decide.
         let body = (method == Method::POST || method == Method::PATCH).then(|| json!({}));
         for (scope, token) in &callers {
-            let reply = send_as(&app, token.as_deref(), method.clone(), &path, body.clone()).await;
+            let reply = send_as(
+                &app.address,
+                token.as_deref(),
+                method.clone(),
+                &path,
+                body.clone(),
+            )
+            .await;
             check_caller(&what, expect, *scope, method.as_str(), reply);
         }
     }
@@ -504,7 +460,7 @@ async fn drafts_are_a_404_without_read_exactly_like_ids_that_name_nothing() {
         let open = anonymous_get(&app, &published.fill(template, "")).await;
         assert_eq!(open.status, 200, "{template}: {}", open.text());
         let read = send_as(
-            &app,
+            &app.address,
             Some(&reader),
             Method::GET,
             &draft.fill(template, ""),
@@ -525,7 +481,14 @@ async fn drafts_are_a_404_without_read_exactly_like_ids_that_name_nothing() {
     };
     let anonymous = listed(&anonymous_get(&app, "/api/v1/plans").await.expect(200));
     assert_eq!(anonymous, [published.plan_id.as_str()]);
-    let with_read = send_as(&app, Some(&reader), Method::GET, "/api/v1/plans", None).await;
+    let with_read = send_as(
+        &app.address,
+        Some(&reader),
+        Method::GET,
+        "/api/v1/plans",
+        None,
+    )
+    .await;
     let with_read = listed(&with_read.expect(200));
     assert!(with_read.contains(&draft.plan_id), "{with_read:?}");
     assert!(with_read.contains(&published.plan_id), "{with_read:?}");
@@ -547,8 +510,8 @@ async fn a_drafts_404_is_compressed_like_any_other() {
     for template in ["/api/v1/plans/{plan_id}", "/api/v1/goals/{goal_id}"] {
         let get = async |fixtures: &Fixtures| {
             let path = fixtures.fill(template, "");
-            let client = common::anonymous_client();
-            common::send_with(&client, &app.address, Method::GET, &path, &gzip, None).await
+            let client = crate::common::anonymous_client();
+            crate::common::send_with(&client, &app.address, Method::GET, &path, &gzip, None).await
         };
         let hidden = get(&draft).await;
         let missing = get(&unknown).await;
@@ -603,11 +566,12 @@ async fn a_plan_as_it_stood_while_a_draft_is_hidden_like_the_draft() {
     // The plan was made (as a draft) yesterday, and published today.
     app_sql(
         &app,
-        format!(
+        &format!(
             "UPDATE events SET occurred_at = occurred_at - interval '1 day' \
              WHERE resource_id = '{plan_id}' AND action = 'created'"
         ),
-    );
+    )
+    .await;
     let today = Utc::now().date_naive();
     let yesterday = today - Days::new(1);
 
@@ -630,7 +594,7 @@ async fn a_plan_as_it_stood_while_a_draft_is_hidden_like_the_draft() {
     );
     let reader = token(&app, "member portal", &["read"]).await;
     let then = send_as(
-        &app,
+        &app.address,
         Some(&reader),
         Method::GET,
         &format!("{document}?as_of={yesterday}"),
@@ -654,10 +618,10 @@ async fn without_public_reading_every_read_needs_the_read_scope() {
     let list = anonymous_get(&app, "/api/v1/plans").await;
     list.problem(401);
 
-    let read = send_as(&app, Some(&reader), Method::GET, &path, None).await;
+    let read = send_as(&app.address, Some(&reader), Method::GET, &path, None).await;
     assert_eq!(read.expect(200)["id"], plan["id"]);
 
-    let admin_only = send_as(&app, Some(&admin), Method::GET, &path, None).await;
+    let admin_only = send_as(&app.address, Some(&admin), Method::GET, &path, None).await;
     let challenge = bearer_challenge(&admin_only, "admin only");
     assert!(challenge.contains("scope=\"read\""), "{challenge}");
     assert!(detail(&admin_only.problem(403)).contains("the read scope"));
@@ -826,12 +790,12 @@ async fn changes_are_recorded_under_the_name_of_the_token_that_made_them() {
     let jane = token(&app, "sheet script (jane)", &["write"]).await;
 
     let patch = json!({ "title": "Offer six webinars" });
-    send_as(&app, Some(&jane), Method::PATCH, &path, Some(patch))
+    send_as(&app.address, Some(&jane), Method::PATCH, &path, Some(patch))
         .await
         .expect(200);
 
     let history = send_as(
-        &app,
+        &app.address,
         Some(&jane),
         Method::GET,
         &format!("{path}/history"),
@@ -846,7 +810,7 @@ async fn changes_are_recorded_under_the_name_of_the_token_that_made_them() {
     let items = history["items"].as_array().expect("items");
     assert_eq!(
         items.last().expect("the creation")["actor"],
-        common::TEST_TOKEN_NAME
+        crate::common::TEST_TOKEN_NAME
     );
 }
 
@@ -863,8 +827,8 @@ async fn an_idempotency_key_belongs_to_the_token_that_sent_it() {
     });
     let post = async |token: &str| {
         let authorization = format!("Bearer {token}");
-        common::send_with(
-            &common::anonymous_client(),
+        crate::common::send_with(
+            &crate::common::anonymous_client(),
             &app.address,
             Method::POST,
             "/api/v1/plans",

@@ -3,8 +3,6 @@
 //! instance) when revoked or expired, managed only with the admin scope, and never
 //! written to the logs.
 
-mod common;
-
 use std::fs::File;
 use std::net::TcpListener;
 use std::process::{Child, Command, Output, Stdio};
@@ -15,11 +13,13 @@ use actix_web::rt::time::sleep;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, TimeDelta, Utc};
-use common::{Reply, TEST_TOKEN, TestApp, TestDatabase, detail, error_fields, id_of};
 use diesel::QueryableByName;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::{Value, json};
 use strategy_tracker::models::api_token::secret::TokenSecret;
+
+use crate::common::{Reply, TEST_TOKEN, TestApp, TestDatabase, detail, error_fields, id_of};
+use crate::helpers::{app_sql, connect, create_token, send_as};
 
 /// How soon a revocation or expiry must reach an instance that had the token
 /// cached. The instance that revoked forgets at once; others hear of it through a
@@ -34,50 +34,9 @@ const NEEDS_READ: &str = "/api/v1/events?limit=1";
 // Helpers
 // ---------------------------------------------------------------------------
 
-/// Creates a token through the API with the all-scopes test token; its record
-/// (with `token`) after checking the 201.
-async fn create_token(app: &TestApp, name: &str, scopes: &[&str]) -> (Value, String) {
-    let created = app
-        .post("/api/v1/tokens", json!({ "name": name, "scopes": scopes }))
-        .await
-        .created();
-    let token = created["token"]
-        .as_str()
-        .expect("the token itself")
-        .to_owned();
-    (created, token)
-}
-
-/// Sends a request to the instance at `address` with `token` as the bearer, and no
-/// other credentials.
-async fn send_as(
-    address: &str,
-    token: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> Reply {
-    let authorization = format!("Bearer {token}");
-    common::send_with(
-        &common::anonymous_client(),
-        address,
-        method,
-        path,
-        &[("Authorization", &authorization)],
-        body,
-    )
-    .await
-}
-
 /// Reads the change feed (which needs `read`) at `address` with `token`.
 async fn read_as(address: &str, token: &str) -> Reply {
-    send_as(address, token, Method::GET, NEEDS_READ, None).await
-}
-
-/// Sends a request to the instance at `address` with no token at all.
-async fn anonymous(address: &str, method: Method, path: &str, body: Option<Value>) -> Reply {
-    let client = common::anonymous_client();
-    common::send_with(&client, address, method, path, &[], body).await
+    send_as(address, Some(token), Method::GET, NEEDS_READ, None).await
 }
 
 /// A token's record, as an admin sees it.
@@ -148,21 +107,6 @@ fn unauthorized(reply: Reply) -> Value {
         .expect("a 401 challenges with WWW-Authenticate");
     assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
     reply.problem(401)
-}
-
-/// Runs SQL on the app's own database.
-async fn sql(app: &TestApp, statement: &str) -> usize {
-    let mut conn = connect(app).await;
-    diesel::sql_query(statement)
-        .execute(&mut conn)
-        .await
-        .unwrap_or_else(|error| panic!("{statement}: {error}"))
-}
-
-async fn connect(app: &TestApp) -> AsyncPgConnection {
-    AsyncPgConnection::establish(&app.database.url())
-        .await
-        .expect("the test database accepts connections")
 }
 
 #[derive(QueryableByName)]
@@ -287,7 +231,7 @@ async fn a_token_made_through_the_api_is_shown_once_and_works_at_once() {
     assert!(created["revoked_at"].is_null());
 
     // Works at once, and it is the token that makes it work.
-    let without = anonymous(&app.address, Method::GET, NEEDS_READ, None).await;
+    let without = send_as(&app.address, None, Method::GET, NEEDS_READ, None).await;
     assert_eq!(without.status, 401, "{}", without.text());
     read_as(&app.address, token).await.expect(200);
 
@@ -431,7 +375,7 @@ async fn the_database_keeps_only_a_hash_of_each_token() {
     // recorded responses have rows made with it too.
     send_as(
         &app.address,
-        &api_token,
+        Some(&api_token),
         Method::POST,
         "/api/v1/plans",
         Some(json!({
@@ -442,8 +386,8 @@ async fn the_database_keeps_only_a_hash_of_each_token() {
     )
     .await
     .created();
-    let with_key = common::send_with(
-        &common::anonymous_client(),
+    let with_key = crate::common::send_with(
+        &crate::common::anonymous_client(),
         &app.address,
         Method::POST,
         "/api/v1/plans",
@@ -577,7 +521,7 @@ async fn a_token_whose_expiry_is_moved_into_the_past_is_refused_at_once() {
     use_until_cached(&app, &app.address, &token, &id).await;
 
     // Another process shortens its life: the trigger tells every instance.
-    sql(
+    app_sql(
         &app,
         &format!(
             "UPDATE api_tokens SET expires_at = now() - interval '1 minute' WHERE id = '{id}'"
@@ -599,7 +543,7 @@ async fn a_cached_token_is_refused_the_moment_it_expires() {
     let id = id_of(&created);
     // Set before the token is used, so that the notification this sends has
     // nothing to clear: only the check of every request can refuse it later.
-    sql(
+    app_sql(
         &app,
         &format!(
             "UPDATE api_tokens SET expires_at = now() + interval '2 seconds' WHERE id = '{id}'"
@@ -700,7 +644,14 @@ async fn only_admin_tokens_manage_tokens_and_admin_alone_changes_no_plan() {
         "period_end": "2025-08-31",
     });
 
-    let listing = send_as(&app.address, &write, Method::GET, "/api/v1/tokens", None).await;
+    let listing = send_as(
+        &app.address,
+        Some(&write),
+        Method::GET,
+        "/api/v1/tokens",
+        None,
+    )
+    .await;
     assert_eq!(
         listing.header("www-authenticate").as_deref(),
         Some("Bearer realm=\"strategy-tracker\", error=\"insufficient_scope\", scope=\"admin\"")
@@ -710,7 +661,7 @@ async fn only_admin_tokens_manage_tokens_and_admin_alone_changes_no_plan() {
     let body = json!({ "name": "escalation", "scopes": ["admin"] });
     send_as(
         &app.address,
-        &write,
+        Some(&write),
         Method::POST,
         "/api/v1/tokens",
         Some(body),
@@ -719,7 +670,7 @@ async fn only_admin_tokens_manage_tokens_and_admin_alone_changes_no_plan() {
     .problem(403);
     send_as(
         &app.address,
-        &write,
+        Some(&write),
         Method::POST,
         "/api/v1/plans",
         Some(plan.clone()),
@@ -729,7 +680,7 @@ async fn only_admin_tokens_manage_tokens_and_admin_alone_changes_no_plan() {
 
     let problem = send_as(
         &app.address,
-        &admin,
+        Some(&admin),
         Method::POST,
         "/api/v1/plans",
         Some(plan),
@@ -740,7 +691,7 @@ async fn only_admin_tokens_manage_tokens_and_admin_alone_changes_no_plan() {
     let body = json!({ "name": "new portal", "scopes": ["read"] });
     let made = send_as(
         &app.address,
-        &admin,
+        Some(&admin),
         Method::POST,
         "/api/v1/tokens",
         Some(body),
@@ -748,9 +699,15 @@ async fn only_admin_tokens_manage_tokens_and_admin_alone_changes_no_plan() {
     .await
     .created();
     assert_eq!(made["scopes"], json!(["read"]));
-    send_as(&app.address, &admin, Method::GET, "/api/v1/tokens", None)
-        .await
-        .expect(200);
+    send_as(
+        &app.address,
+        Some(&admin),
+        Method::GET,
+        "/api/v1/tokens",
+        None,
+    )
+    .await
+    .expect(200);
 }
 
 // ---------------------------------------------------------------------------
@@ -797,7 +754,7 @@ impl Served {
                 let log = std::fs::read_to_string(&served.log).unwrap_or_default();
                 panic!("the service exited with {status}:\n{log}");
             }
-            let up = common::anonymous_client()
+            let up = crate::common::anonymous_client()
                 .get(format!("{address}/healthz"))
                 .send()
                 .await
@@ -832,7 +789,7 @@ async fn tokens_never_reach_the_logs() {
     let (served, address) = Served::start(&database.url()).await;
     let created = send_as(
         &address,
-        TEST_TOKEN,
+        Some(TEST_TOKEN),
         Method::POST,
         "/api/v1/tokens",
         Some(json!({ "name": "portal", "scopes": ["read"] })),
@@ -847,11 +804,11 @@ async fn tokens_never_reach_the_logs() {
     unauthorized(read_as(&address, &stranger).await);
     // A token cut short, and one under another scheme.
     let cut = &token[..60];
-    send_as(&address, cut, Method::GET, NEEDS_READ, None)
+    send_as(&address, Some(cut), Method::GET, NEEDS_READ, None)
         .await
         .problem(401);
-    common::send_with(
-        &common::anonymous_client(),
+    crate::common::send_with(
+        &crate::common::anonymous_client(),
         &address,
         Method::GET,
         NEEDS_READ,
@@ -867,7 +824,7 @@ async fn tokens_never_reach_the_logs() {
         format!("cursor={token}"),
     ] {
         let path = format!("/api/v1/events?{query}");
-        anonymous(&address, Method::GET, &path, None)
+        send_as(&address, None, Method::GET, &path, None)
             .await
             .problem(400);
     }
@@ -902,11 +859,19 @@ async fn a_percent_encoded_path_gets_the_same_access_check() {
     let encoded_id = format!("%{:02X}{}", id.as_bytes()[0], &id[1..]);
     let body = json!({ "name": "intruder", "scopes": ["admin", "write", "read"] });
 
-    let made = anonymous(&app.address, Method::POST, "/api/v1/%74okens", Some(body)).await;
-    let listed = anonymous(&app.address, Method::GET, "/api/v1/%74okens", None).await;
-    let feed = anonymous(&app.address, Method::GET, "/api/v1/%65vents", None).await;
-    let shown = anonymous(
+    let made = send_as(
         &app.address,
+        None,
+        Method::POST,
+        "/api/v1/%74okens",
+        Some(body),
+    )
+    .await;
+    let listed = send_as(&app.address, None, Method::GET, "/api/v1/%74okens", None).await;
+    let feed = send_as(&app.address, None, Method::GET, "/api/v1/%65vents", None).await;
+    let shown = send_as(
+        &app.address,
+        None,
         Method::GET,
         &format!("/api/v1/plans/{encoded_id}"),
         None,

@@ -2,15 +2,15 @@
 //! the unchanged and duplicate rules, dry runs, every bad-input rule, and the fixed
 //! number of queries.
 
-mod common;
-
 use awc::http::Method;
 use chrono::{Days, Utc};
-use common::{Reply, TestApp, error_fields, error_message, id_of};
 use serde_json::{Value, json};
 use strategy_tracker::models::sheet_import::{self, IMPORT_QUERIES, SheetSource};
 use strategy_tracker::models::writer::Writer;
 use uuid::Uuid;
+
+use crate::common::{Reply, TestApp, error_fields, error_message, id_of};
+use crate::helpers::updates_path;
 
 /// Two areas whose first goals share the code "1" (as "2.2" repeats in the Core plan).
 struct Sample {
@@ -56,10 +56,6 @@ async fn sample(app: &TestApp) -> Sample {
         survey,
         courses,
     }
-}
-
-fn updates_path(goal_id: &str) -> String {
-    format!("/api/v1/goals/{goal_id}/status-updates")
 }
 
 fn import_path(plan_id: &str, query: &str) -> String {
@@ -378,7 +374,7 @@ async fn queries_for_import(
     rows: Value,
     dry_run: bool,
 ) -> usize {
-    let (mut conn, queries) = common::counting_connection(database_url).await;
+    let (mut conn, queries) = crate::common::counting_connection(database_url).await;
     let plan_id = Uuid::parse_str(plan_id).expect("a UUID");
     let mut writer = Writer::new(&mut conn, "sheet script", None);
     sheet_import::run(&mut writer, plan_id, SheetSource::Rows(rows), dry_run)

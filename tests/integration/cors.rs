@@ -1,11 +1,10 @@
 //! Cross-origin calls from the member portal's browser pages: only from the
 //! configured origins, none by default.
 
-mod common;
-
 use actix_web::http::Method;
-use common::TestApp;
 use serde_json::json;
+
+use crate::common::TestApp;
 
 const PORTAL: &str = "https://members.example.org";
 
@@ -13,7 +12,7 @@ async fn portal_app() -> TestApp {
     TestApp::spawn_with(|config| config.cors_allowed_origins = vec![PORTAL.to_owned()]).await
 }
 
-async fn preflight(app: &TestApp, origin: &str) -> common::Reply {
+async fn preflight(app: &TestApp, origin: &str) -> crate::common::Reply {
     let headers = [
         ("Origin", origin),
         ("Access-Control-Request-Method", "PATCH"),

@@ -1,15 +1,14 @@
 //! The migrations apply, roll back and apply again, and `src/schema.rs` describes
 //! exactly the tables they make.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::{admin_sql, database_url};
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 use diesel_migrations::MigrationHarness;
 use strategy_tracker::db::{self, MIGRATIONS, SetupConnection};
 use uuid::Uuid;
+
+use crate::common::{admin_sql, database_url};
 
 #[derive(QueryableByName, Debug)]
 struct Column {
@@ -64,7 +63,7 @@ fn columns(conn: &mut SetupConnection) -> BTreeSet<String> {
 
 /// `table.column Type` for every column `src/schema.rs` declares.
 fn declared_columns() -> BTreeSet<String> {
-    let schema = include_str!("../src/schema.rs");
+    let schema = include_str!("../../src/schema.rs");
     let mut table = "";
     let mut declared = BTreeSet::new();
     for line in schema.lines().map(str::trim) {

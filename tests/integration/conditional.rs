@@ -1,12 +1,11 @@
 //! Conditional requests: entity tags on every item and list, 304 for an unchanged
 //! copy, 412 for a change based on a stale copy, 428 when writes must be conditional.
 
-mod common;
-
 use actix_web::http::Method;
-use common::{Reply, TestApp, error_fields, id_of, send_with};
 use futures_util::future::join_all;
 use serde_json::{Value, json};
+
+use crate::common::{Reply, TestApp, error_fields, id_of, send_with};
 
 /// One of each resource: (item path, a valid patch) for plan, area, goal, status
 /// update and measure.
@@ -252,7 +251,7 @@ async fn of_twenty_racing_changes_to_one_version_exactly_one_wins() {
     let path = format!("/api/v1/goals/{}", id_of(&goal));
     let tag = etag(&app.get(&path).await);
     let (second, _second_server) = app.second_instance();
-    let client = common::client();
+    let client = crate::common::client();
 
     let replies = join_all((0..20).map(|editor| {
         let address = if editor % 2 == 0 {

@@ -1,24 +1,8 @@
-mod common;
-
 use actix_web::http::Method;
-use common::{TestApp, error_fields, error_message, id_of};
 use serde_json::{Value, json};
 
-/// The service with one goal in it; returns the app and the goal's id.
-async fn app_with_goal() -> (TestApp, String) {
-    let app = TestApp::spawn().await;
-    let (_, area_id) = app.plan_with_area().await;
-    let goal_id = id_of(&app.create_goal(&area_id, json!({})).await);
-    (app, goal_id)
-}
-
-fn updates_path(goal_id: &str) -> String {
-    format!("/api/v1/goals/{goal_id}/status-updates")
-}
-
-fn update_path(update: &Value) -> String {
-    format!("/api/v1/status-updates/{}", id_of(update))
-}
+use crate::common::{TestApp, error_fields, error_message, id_of};
+use crate::helpers::{app_with_goal, update_path, updates_path};
 
 /// Posts an update with this status, progress and `as_of` date; returns it.
 async fn post(app: &TestApp, goal_id: &str, status: &str, progress: Value, as_of: &str) -> Value {

@@ -3,16 +3,15 @@
 //! counted answer says what is left in the `RateLimit` headers. The limit holds
 //! across the workers of an instance.
 
-mod common;
-
 use actix_web::http::Method;
-use common::{Reply, TEST_TOKEN, TestApp};
 use serde_json::json;
+
+use crate::common::{Reply, TEST_TOKEN, TestApp};
 
 /// GET /api/v1/plans with these headers, from a client that sends nothing else.
 async fn list_plans(app: &TestApp, headers: &[(&str, &str)]) -> Reply {
-    common::send_with(
-        &common::anonymous_client(),
+    crate::common::send_with(
+        &crate::common::anonymous_client(),
         &app.address,
         Method::GET,
         "/api/v1/plans",
@@ -76,8 +75,8 @@ async fn a_token_gets_its_quota_then_a_429_saying_when_to_retry() {
         200
     );
     // Health checks are never counted.
-    let health = common::send_with(
-        &common::anonymous_client(),
+    let health = crate::common::send_with(
+        &crate::common::anonymous_client(),
         &app.address,
         Method::GET,
         "/healthz",
@@ -136,8 +135,8 @@ async fn the_limit_holds_across_workers() {
     // Sixty requests at once, each on a connection of its own, so that both
     // workers take some.
     let replies = futures_util::future::join_all((0..60).map(|_| async {
-        common::send_with(
-            &common::client(),
+        crate::common::send_with(
+            &crate::common::client(),
             &app.address,
             Method::GET,
             "/api/v1/plans",

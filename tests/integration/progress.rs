@@ -1,7 +1,7 @@
-mod common;
-
-use common::{TestApp, goal_path, id_of};
 use serde_json::{Value, json};
+
+use crate::common::{TestApp, goal_path, id_of};
+use crate::helpers::area_path;
 
 const STATUSES: [&str; 7] = [
     "not_started",
@@ -15,10 +15,6 @@ const STATUSES: [&str; 7] = [
 
 fn plan_path(plan_id: &str) -> String {
     format!("/api/v1/plans/{plan_id}")
-}
-
-fn area_path(area_id: &str) -> String {
-    format!("/api/v1/areas/{area_id}")
 }
 
 /// The `progress` a plan or area should show: these goals by status (the others 0)

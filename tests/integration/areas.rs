@@ -1,7 +1,7 @@
-mod common;
-
-use common::{Reply, TestApp, error_fields, goal_path, id_of};
 use serde_json::{Value, json};
+
+use crate::common::{Reply, TestApp, error_fields, goal_path, id_of};
+use crate::helpers::area_path;
 
 /// A plan with areas of these titles, created in order; returns the plan id and the area ids.
 async fn plan_with_areas(app: &TestApp, titles: &[&str]) -> (String, Vec<String>) {
@@ -15,10 +15,6 @@ async fn plan_with_areas(app: &TestApp, titles: &[&str]) -> (String, Vec<String>
 
 fn areas_path(plan_id: &str) -> String {
     format!("/api/v1/plans/{plan_id}/areas")
-}
-
-fn area_path(area_id: &str) -> String {
-    format!("/api/v1/areas/{area_id}")
 }
 
 /// The titles of a list page's items, in order.

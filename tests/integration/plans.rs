@@ -1,7 +1,6 @@
-mod common;
-
-use common::{TestApp, error_fields, error_message, id_of};
 use serde_json::{Value, json};
+
+use crate::common::{TestApp, error_fields, error_message, id_of};
 
 #[actix_web::test]
 async fn a_plan_is_created_read_back_and_listed() {
@@ -175,7 +174,7 @@ async fn a_patch_that_moves_one_date_past_the_stored_other_is_a_conflict() {
         .expect(200);
 
     assert!(
-        common::detail(&problem).contains("period_end (2025-08-31)"),
+        crate::common::detail(&problem).contains("period_end (2025-08-31)"),
         "{problem}"
     );
     assert_eq!(both["period_start"], "2030-01-01");
@@ -307,7 +306,7 @@ async fn a_plan_with_areas_is_deleted_only_with_cascade() {
     let path = format!("/api/v1/plans/{plan_id}");
 
     let problem = app.delete(&path).await.problem(409);
-    assert!(common::detail(&problem).contains("cascade=true"));
+    assert!(crate::common::detail(&problem).contains("cascade=true"));
     app.get(&path).await.expect(200);
 
     app.delete(&format!("{path}?cascade=true"))
@@ -331,7 +330,7 @@ async fn an_empty_plan_is_deleted_and_then_gone() {
     app.delete(&path).await.expect(204);
 
     let problem = app.get(&path).await.problem(404);
-    assert!(common::detail(&problem).contains(&id_of(&plan)));
+    assert!(crate::common::detail(&problem).contains(&id_of(&plan)));
     app.delete(&path).await.problem(404);
     app.patch(&path, json!({"title": "Again"}))
         .await

@@ -2,13 +2,13 @@
 //! its filters, its CSV form (quoting, formula injection, file name), content
 //! negotiation, and its fixed number of queries.
 
-mod common;
-
 use chrono::Utc;
-use common::{Reply, TestApp, error_fields, id_of};
 use serde_json::{Value, json};
 use strategy_tracker::models::tracking_sheet::{self, SHEET_QUERIES, SheetFilter};
 use uuid::Uuid;
+
+use crate::common::{Reply, TestApp, error_fields, id_of};
+use crate::helpers::{create_measure, updates_path};
 
 /// The sample plan, with the ids the tests look for.
 struct Sample {
@@ -26,17 +26,8 @@ struct Sample {
     courses: String,
 }
 
-fn updates_path(goal_id: &str) -> String {
-    format!("/api/v1/goals/{goal_id}/status-updates")
-}
-
 async fn post_update(app: &TestApp, goal_id: &str, body: Value) {
     app.post(&updates_path(goal_id), body).await.created();
-}
-
-async fn create_measure(app: &TestApp, goal_id: &str, body: Value) -> String {
-    let path = format!("/api/v1/goals/{goal_id}/measures");
-    id_of(&app.post(&path, body).await.created())
 }
 
 /// Two areas: "Member Engagement" with goal 1 and sub-goal 1.1, and "Career
@@ -72,13 +63,16 @@ async fn sample_plan(app: &TestApp) -> Sample {
             .await,
     );
 
-    let webinars = create_measure(
-        app,
-        &engage,
-        json!({"name": "Webinars", "unit": "webinars", "target": 6}),
-    )
-    .await;
-    let balance = create_measure(app, &engage, json!({"name": "Balance", "target": 10})).await;
+    let webinars = id_of(
+        &create_measure(
+            app,
+            &engage,
+            json!({"name": "Webinars", "unit": "webinars", "target": 6}),
+        )
+        .await,
+    );
+    let balance =
+        id_of(&create_measure(app, &engage, json!({"name": "Balance", "target": 10})).await);
     post_update(
         app,
         &engage,
@@ -100,7 +94,7 @@ async fn sample_plan(app: &TestApp) -> Sample {
         post_update(app, &survey, body).await;
     }
     let attendees =
-        create_measure(app, &formulas, json!({"name": "Attendees", "target": 100})).await;
+        id_of(&create_measure(app, &formulas, json!({"name": "Attendees", "target": 100})).await);
     post_update(
         app,
         &formulas,
@@ -412,7 +406,7 @@ async fn an_unknown_plan_is_a_404_in_either_form() {
         .await
         .problem(404);
 
-    assert!(common::detail(&json).contains(&unknown));
+    assert!(crate::common::detail(&json).contains(&unknown));
     assert_eq!(json, csv);
 }
 
@@ -474,7 +468,7 @@ async fn the_command_line_prints_the_same_sheet() {
 
 /// Reads the sheet on a connection that counts its queries.
 async fn queries_for_sheet(database_url: &str, plan_id: &str, filter: &SheetFilter) -> usize {
-    let (mut conn, queries) = common::counting_connection(database_url).await;
+    let (mut conn, queries) = crate::common::counting_connection(database_url).await;
     let plan_id = Uuid::parse_str(plan_id).expect("a UUID");
     tracking_sheet::get(&mut conn, plan_id, filter)
         .await
@@ -496,12 +490,14 @@ async fn generated_plan(app: &TestApp, goals: usize, updates: usize) -> String {
             json!({"title": "Sub-goal", "parent_goal_id": goal}),
         )
         .await;
-        let measure = create_measure(
-            app,
-            &goal,
-            json!({"name": format!("Measure {n}"), "target": 10}),
-        )
-        .await;
+        let measure = id_of(
+            &create_measure(
+                app,
+                &goal,
+                json!({"name": format!("Measure {n}"), "target": 10}),
+            )
+            .await,
+        );
         for day in 1..=updates {
             post_update(
                 app,

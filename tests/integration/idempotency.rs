@@ -1,18 +1,18 @@
 //! Idempotent retries: a POST with an `Idempotency-Key` does its work once.
 
-mod common;
-
 use actix_web::http::Method;
-use common::{TestApp, error_fields, id_of};
 use diesel::{Connection, RunQueryDsl};
 use serde_json::{Value, json};
 use strategy_tracker::db::SetupConnection;
+
+use crate::common::{TestApp, error_fields, id_of};
+use crate::helpers::app_sql;
 
 fn plan_body(title: &str) -> Value {
     json!({"title": title, "period_start": "2022-09-01", "period_end": "2025-08-31"})
 }
 
-async fn post_plan(app: &TestApp, key: &str, body: Value) -> common::Reply {
+async fn post_plan(app: &TestApp, key: &str, body: Value) -> crate::common::Reply {
     app.send_with(
         Method::POST,
         "/api/v1/plans",
@@ -25,21 +25,6 @@ async fn post_plan(app: &TestApp, key: &str, body: Value) -> common::Reply {
 async fn plan_count(app: &TestApp) -> usize {
     let plans = app.get("/api/v1/plans").await.expect(200);
     plans["items"].as_array().expect("items").len()
-}
-
-/// Runs `sql` on the test's database, from a plain thread.
-fn on_database(app: &TestApp, sql: &str) {
-    let url = app.database.url();
-    let sql = sql.to_owned();
-    std::thread::spawn(move || {
-        let mut conn =
-            SetupConnection::establish(&url).expect("the test database accepts connections");
-        diesel::sql_query(sql)
-            .execute(&mut conn)
-            .expect("the statement runs");
-    })
-    .join()
-    .expect("the database thread finishes");
 }
 
 #[actix_web::test]
@@ -89,7 +74,7 @@ async fn a_retry_while_the_first_is_running_is_told_to_wait() {
     // Another instance is answering this key: it holds the key's lock.
     let (release, released) = std::sync::mpsc::channel::<()>();
     let (taken, lock_taken) = std::sync::mpsc::channel::<()>();
-    let token_id = common::test_token_id();
+    let token_id = crate::common::test_token_id();
     let holder = std::thread::spawn(move || {
         let mut conn = SetupConnection::establish(&url).expect("a connection");
         // The lock the service takes for the test token's key.
@@ -138,10 +123,11 @@ async fn keys_expire_after_a_day_and_are_cleared_out() {
     post_plan(&app, "other-key", plan_body("Other"))
         .await
         .created();
-    on_database(
+    app_sql(
         &app,
         "UPDATE idempotency_keys SET created_at = now() - interval '25 hours'",
-    );
+    )
+    .await;
 
     let again = post_plan(&app, "old-key", plan_body("Core")).await;
     assert_eq!(again.header("idempotent-replayed"), None);
@@ -157,7 +143,7 @@ async fn imports_are_idempotent_too() {
     let app = TestApp::spawn().await;
     let outline = "Core Strategic Plan 2022-2025\n\nStrategic Area 1: Advocacy\n\n1. Speak up\n";
     let import = async || {
-        let client = common::client();
+        let client = crate::common::client();
         let request = client
             .post(format!("{}/api/v1/plans/import", app.address))
             .insert_header(("Idempotency-Key", "import-1"))

@@ -1,8 +1,7 @@
-mod common;
-
 use actix_web::http::Method;
-use common::{Reply, TestApp, error_fields, error_message, goal_path, id_of};
 use serde_json::{Value, json};
+
+use crate::common::{Reply, TestApp, error_fields, error_message, goal_path, id_of};
 
 const UNKNOWN_ID: &str = "0193a3c4-5b6e-7f00-8a1b-2c3d4e5f6a7b";
 
@@ -203,7 +202,10 @@ async fn a_code_already_used_in_the_area_is_a_conflict() {
         .problem(409);
 
     for problem in [on_create, custom_on_patch, derived_on_patch] {
-        assert!(common::detail(&problem).contains("code"), "{problem}");
+        assert!(
+            crate::common::detail(&problem).contains("code"),
+            "{problem}"
+        );
     }
     assert_eq!(area.outline("").await, before, "nothing changed");
     let other_area = area.sibling_area().await;
@@ -313,7 +315,7 @@ async fn a_patch_breaking_a_rule_is_refused_naming_the_field_and_changes_nothing
     let after_stored_due_date = json!({ "start_date": "2024-07-01" });
     let conflict = area.patch(&goal, after_stored_due_date).await.problem(409);
     assert!(
-        common::detail(&conflict).contains("send both"),
+        crate::common::detail(&conflict).contains("send both"),
         "{conflict}"
     );
 

@@ -5,16 +5,15 @@
 //! route is called on a fresh server, and `pg_stat_user_tables.seq_scan` of the large
 //! tables must not move.
 
-mod common;
-
 use std::time::Duration;
 
 use actix_web::http::Method;
 use chrono::{Days, Utc};
-use common::{TestDatabase, client, id_of, import_plan, send_with, start, test_config};
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 use serde_json::{Value, json};
 use strategy_tracker::db::SetupConnection;
+
+use crate::common::{TestDatabase, client, id_of, import_plan, send_with, start, test_config};
 
 const PLANS: usize = 20;
 /// Goals of each plan: 10 areas of 4 goals with 4 sub-goals each.

@@ -1,36 +1,11 @@
-mod common;
-
 use chrono::{Datelike, Days, NaiveDate, Utc};
-use common::{TestApp, error_fields, id_of};
 use serde_json::{Value, json};
 
-/// The service with one goal in it; returns the app and the goal's id.
-async fn app_with_goal() -> (TestApp, String) {
-    let app = TestApp::spawn().await;
-    let (_, area_id) = app.plan_with_area().await;
-    let goal_id = id_of(&app.create_goal(&area_id, json!({})).await);
-    (app, goal_id)
-}
-
-fn measures_path(goal_id: &str) -> String {
-    format!("/api/v1/goals/{goal_id}/measures")
-}
+use crate::common::{TestApp, error_fields, id_of};
+use crate::helpers::{app_with_goal, create_measure, measures_path, update_path, updates_path};
 
 fn measure_path(measure: &Value) -> String {
     format!("/api/v1/measures/{}", id_of(measure))
-}
-
-fn updates_path(goal_id: &str) -> String {
-    format!("/api/v1/goals/{goal_id}/status-updates")
-}
-
-fn update_path(update: &Value) -> String {
-    format!("/api/v1/status-updates/{}", id_of(update))
-}
-
-/// Creates a measure of the goal with these fields; returns it.
-async fn create_measure(app: &TestApp, goal_id: &str, fields: Value) -> Value {
-    app.post(&measures_path(goal_id), fields).await.created()
 }
 
 /// Posts an update as of `as_of` recording these (measure, value) pairs; returns it.
@@ -277,8 +252,8 @@ async fn a_measure_with_recorded_values_is_deleted_only_with_cascade() {
     let cascade = format!("{}?cascade=true", measure_path(&measure));
     app.delete(&cascade).await.expect(204);
 
-    assert!(common::detail(&conflict).contains("cascade=true"));
-    assert!(common::detail(&goal_conflict).contains("1 measure(s)"));
+    assert!(crate::common::detail(&conflict).contains("cascade=true"));
+    assert!(crate::common::detail(&goal_conflict).contains("1 measure(s)"));
     app.get(&measure_path(&measure)).await.problem(404);
     let kept = app.get(&update_path(&update)).await.expect(200);
     assert_eq!(

@@ -1,0 +1,27 @@
+//! The integration tests, one binary: the real service over real HTTP, each test
+//! against its own PostgreSQL database cloned from a migrated template (`common`,
+//! which the benchmarks include too). One module per resource or area; `helpers`
+//! holds what several of them share on top of the harness.
+
+mod common;
+mod helpers;
+
+mod access;
+mod areas;
+mod conditional;
+mod cors;
+mod documents;
+mod events;
+mod goals;
+mod idempotency;
+mod measures;
+mod migrations;
+mod plans;
+mod progress;
+mod query_plans;
+mod rate_limits;
+mod service;
+mod sheet_import;
+mod status_updates;
+mod tokens;
+mod tracking_sheet;
