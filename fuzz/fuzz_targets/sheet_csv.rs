@@ -72,7 +72,10 @@ fuzz_target!(|data: &[u8]| {
             assert!(!errors.is_empty(), "refused without a reason");
             let lines = line_count(data);
             for error in &errors {
-                assert!(!error.message.is_empty(), "a problem without a message: {error:?}");
+                assert!(
+                    !error.message.is_empty(),
+                    "a problem without a message: {error:?}"
+                );
                 // `<line>/<column>`, `<line>`, or no line for the file as a whole
                 // (not UTF-8, empty): the line must be one the file has.
                 let first = error.field.split('/').next().unwrap_or_default();
@@ -97,5 +100,9 @@ fuzz_target!(|data: &[u8]| {
 fn line_count(data: &[u8]) -> usize {
     let text = String::from_utf8_lossy(data);
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    1 + text.replace("\r\n", "\n").chars().filter(|c| matches!(c, '\n' | '\r')).count()
+    1 + text
+        .replace("\r\n", "\n")
+        .chars()
+        .filter(|c| matches!(c, '\n' | '\r'))
+        .count()
 }
