@@ -15,7 +15,7 @@ malformed requests on raw sockets, and 70 slow clients hold connections open.
 It proves that every answer of the application to a bad request is a 4xx problem
 document (RFC 9457: type, title, status, detail, and `errors` naming the field when
 one is at fault), that nothing answers 5xx or hangs past the request timeout, that
-requests the HTTP parser refuses get at worst a bare 4xx and a closed connection,
+requests the HTTP parser refuses get the bare 4xx expected of it and a closed connection,
 that slow clients do not slow down the others, and that the service stays healthy
 after each group of cases. Values the schema allows (a string exactly at its
 maxLength, say) may be accepted.
