@@ -7,6 +7,7 @@ made-up "valid" requests from breaking them.
 
 import base64
 import binascii
+import datetime
 import json
 import os
 import re
@@ -68,44 +69,97 @@ def import_document(document, level=0):
         import_document(document.get(key), level + (key == "sub_goals"))
 
 
+def generated_lines(text, limit):
+    """The made-up text's lines, each as the readers keep it: control characters
+    dropped, spaces collapsed, at most `limit` characters; blank ones left out."""
+    lines = []
+    for line in text.splitlines():
+        printable = "".join(c if c.isprintable() else " " for c in line)
+        line = " ".join(printable.split())[:limit].strip()
+        if line:
+            lines.append(line)
+    return lines
+
+
 def outline_around(text):
-    """An outline needs a title with its years and a numbered goal; made-up text
-    becomes that goal's title (tests/documents.rs covers outlines without them)."""
-    # The reader drops control characters, and a goal needs a title left after that.
-    printable = "".join(c if c.isprintable() else " " for c in text)
-    title = " ".join(printable.split()) or "Goal"
-    return f"Fuzzed Plan 2024-2026\n\nStrategic Area 1: Area\n\n1. {title}\n"
+    """An outline needs a title line with its years and, under a strategic area, a
+    numbered goal (tests/documents.rs covers outlines without them); a structure of
+    made-up text is rightly refused. So the made-up text keeps its lines, and only
+    the structure is given: each line becomes a goal's title, numbered in order, in
+    areas of up to five goals, each area titled by its first goal's line."""
+    lines = generated_lines(text, 200) or ["Goal"]
+    outline = ["Fuzzed Plan 2024-2026", ""]
+    for start in range(0, len(lines), 5):
+        outline += [f"Strategic Area {start // 5 + 1}: {lines[start]}", ""]
+        outline += [f"{n}. {line}" for n, line in enumerate(lines[start:start + 5], 1)]
+        outline.append("")
+    return "\n".join(outline) + "\n"
 
 
 SHEET_IMPORT = "/api/v1/plans/{plan_id}/status-updates/import"
 
 
+def csv_cell(text):
+    """A CSV cell, quoted as RFC 4180 has it."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def csv_sheet(text, goals):
+    """A sheet of real goals made from made-up CSV text: its lines choose how many
+    rows there are (one to every goal) and from which goal they start; each row's
+    note is a generated line, its status and progress derived from that line (a
+    status the document allows, a whole percentage). Columns the generator cannot
+    get right (codes, measures, dates, which must not be ahead of today) are left
+    out."""
+    lines = generated_lines(text, 500) or [""]
+    rows = 1 + len(lines) % len(goals)
+    first = len(text) % len(goals)
+    out = ["goal_id,status,progress_percent,latest_update_note"]
+    for n in range(rows):
+        goal = goals[(first + n) % len(goals)]
+        line = lines[n % len(lines)]
+        weight = sum(map(ord, line)) + n
+        out.append(",".join([goal["goal_id"], GOAL_STATUSES[weight % len(GOAL_STATUSES)],
+                             str(weight % 101), csv_cell(line)]))
+    return "\r\n".join(out) + "\r\n"
+
+
+GOAL_STATUSES = ("not_started", "on_track", "at_risk", "off_track", "completed")
+
+
 def sheet_of_real_goals(case):
     """A tracking sheet sent back must name the plan's own goals, each once, and
     measures by their names; made-up ids, codes and measure names are rightly a 422
-    naming the row and column (tests/sheet_import.rs covers every rule), and made-up
-    CSV text cannot be a valid sheet. So a positive body becomes a sheet of the
-    plan's real goals, fetched through the API: made-up JSON rows keep their status,
-    progress, note and author, each given a real goal (rows past the number of
-    goals are dropped) and no measures or date; made-up CSV becomes the minimal
-    valid sheet, `goal_id,status` with each goal's current status. An unknown plan
-    is left alone (a 404, which is accepted)."""
+    naming the row and column (tests/sheet_import.rs covers every rule), made-up
+    CSV text is not a sheet's columns, and a date may not be ahead of today. So a
+    positive body is made a sheet of the plan's real goals, fetched through the
+    API, keeping what was generated where the rules allow it: made-up JSON rows keep
+    their status, progress, note, author and any date not ahead of today, each given
+    a real goal (rows past the number of goals are dropped) and no code or
+    measures; made-up CSV text becomes rows of real goals whose notes, statuses and
+    progress come from its lines (`csv_sheet`). An unknown plan is left alone (a
+    404, which is accepted)."""
     base_url = case.operation.schema.get_base_url()
     plan_id = (case.path_parameters or {}).get("plan_id")
     sheet = get_json(base_url, f"/api/v1/plans/{plan_id}/tracking-sheet")
     if sheet is None:
         return
     goals = sheet["rows"]
+    if not goals:
+        return
     if isinstance(case.body, str):
-        lines = ["goal_id,status"] + [f"{g['goal_id']},{g['status']}" for g in goals]
-        case.body = "\r\n".join(lines) + "\r\n"
+        case.body = csv_sheet(case.body, goals)
         return
     if not isinstance(case.body, list):
         return
     rows = [row for row in case.body if isinstance(row, dict)][: len(goals)]
     for row, goal in zip(rows, goals):
-        for key in ("code", "area_position", "measures", "latest_update_as_of"):
+        for key in ("code", "area_position", "measures"):
             row.pop(key, None)
+        as_of = row.get("latest_update_as_of")
+        # YYYY-MM-DD strings sort like the dates they name; today (UTC) is always allowed.
+        if isinstance(as_of, str) and as_of > datetime.datetime.now(datetime.timezone.utc).date().isoformat():
+            row.pop("latest_update_as_of")
         row["goal_id"] = goal["goal_id"]
     case.body = rows
 

@@ -68,6 +68,41 @@ fuzz_target!(|data: &[u8]| {
                 assert!(row.progress_percent.is_none_or(|p| (0..=100).contains(&p)));
             }
         }
-        Err(errors) => assert!(!errors.is_empty(), "refused without a reason"),
+        Err(errors) => {
+            assert!(!errors.is_empty(), "refused without a reason");
+            let lines = line_count(data);
+            for error in &errors {
+                assert!(
+                    !error.message.is_empty(),
+                    "a problem without a message: {error:?}"
+                );
+                // `<line>/<column>`, `<line>`, or no line for the file as a whole
+                // (not UTF-8, empty): the line must be one the file has.
+                let first = error.field.split('/').next().unwrap_or_default();
+                if let Ok(line) = first.parse::<usize>() {
+                    assert!(
+                        (1..=lines).contains(&line),
+                        "{error:?} names line {line}; the file has {lines}"
+                    );
+                } else {
+                    assert!(
+                        error.field.is_empty(),
+                        "{error:?} names neither a line nor the file"
+                    );
+                }
+            }
+        }
     }
 });
+
+/// The file's lines, as the CSV reader numbers them: ended by CRLF, LF or a lone CR
+/// (a lone CR inside quotes ends no line there, so this is an upper bound).
+fn line_count(data: &[u8]) -> usize {
+    let text = String::from_utf8_lossy(data);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    1 + text
+        .replace("\r\n", "\n")
+        .chars()
+        .filter(|c| matches!(c, '\n' | '\r'))
+        .count()
+}

@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-BINARY = REPO / "target" / "debug" / "strategy-tracker"
+# CHAOS_BINARY runs the suite against another build: a deliberately broken one, to
+# see a check fail.
+BINARY = Path(os.environ.get("CHAOS_BINARY", REPO / "target" / "debug" / "strategy-tracker"))
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 
 # How long the service waits for a database connection, and how long it lets any

@@ -15,7 +15,7 @@ malformed requests on raw sockets, and 70 slow clients hold connections open.
 It proves that every answer of the application to a bad request is a 4xx problem
 document (RFC 9457: type, title, status, detail, and `errors` naming the field when
 one is at fault), that nothing answers 5xx or hangs past the request timeout, that
-requests the HTTP parser refuses get at worst a bare 4xx and a closed connection,
+requests the HTTP parser refuses get the bare 4xx expected of it and a closed connection,
 that slow clients do not slow down the others, and that the service stays healthy
 after each group of cases. Values the schema allows (a string exactly at its
 maxLength, say) may be accepted.
@@ -49,8 +49,18 @@ SLOW_STEP = 0.2        # seconds between two bytes of a slow client
 SLOW_HOLD = 15         # the longest a slow connection is kept open, in seconds
 NORMAL_GETS = 50
 # The statuses with which actix's HTTP parser refuses a request before the
-# application sees it: a bare answer, no body, the connection closed.
+# application sees it: a bare answer, no body, the connection closed. A case is let
+# off with one only where its bytes are what the parser refuses (see
+# parser_refusal); everywhere else a bare answer is an application without its
+# problem document, and fails.
 PARSER_STATUSES = {400, 408, 413, 414, 431}
+# Slow clients must not slow the others: the normal GETs' median while they are held
+# stays within twice the median before plus this, and their slowest within the
+# slowest before plus SLOW_MAX_MARGIN (seconds). Both far below the hang deadline, so
+# that a server whose connections the slow clients use up (each normal GET then waits
+# for one of them to time out) fails.
+SLOW_MEDIAN_MARGIN = 0.02
+SLOW_MAX_MARGIN = 0.5
 UNKNOWN_FIELD = "hostile_unknown_field"
 
 
@@ -909,9 +919,14 @@ def judge(case):
     elif status >= 500:
         case.offence = f"{status}"
     elif (status in PARSER_STATUSES and not reply.headers.get("content-type") and not reply.body):
-        case.refused_by_parser = True           # actix's HTTP parser, before the application
-        if case.expect == "404":
-            case.offence = f"{status} from the HTTP parser, not 404"
+        refusal = parser_refusal(case)
+        if refusal is None:
+            case.offence = (f"a bare {status} without a problem document, though the HTTP parser "
+                            "passes this request to the application")
+        elif status != refusal:
+            case.offence = f"a bare {status} from the HTTP parser, not its {refusal}"
+        else:
+            case.refused_by_parser = True       # actix's HTTP parser, before the application
     elif case.expect == "404" and status != 404:
         case.offence = f"{status}, not 404"
     elif case.expect == "413" and status != 413:
@@ -922,6 +937,20 @@ def judge(case):
         case.offence = problem_offence(reply, case.field)
     elif status >= 300 and status != 304:
         case.offence = f"{status}"
+
+
+def parser_refusal(case):
+    """The status actix's HTTP parser answers this request with before the
+    application sees it, or None when it passes it on. Only one thing in the corpus
+    is the parser's to refuse: a header name or value with a control character
+    (NUL, CR, LF, ... but not a tab), a 400. Its limits (header size and count) are
+    tried on raw sockets; a body past the limit, an overlong path or a bad value are
+    the application's to answer, with a problem."""
+    for name, value in case.headers:
+        for text in (name, value):
+            if any((ord(c) < 0x20 and c != "\t") or ord(c) == 0x7f for c in str(text)):
+                return 400
+    return None
 
 
 def healthy(service, fixture, group):
@@ -1081,8 +1110,17 @@ def protocol_cases(service, fixture):
         "a request target without a slash": [b"GET api/v1/plans HTTP/1.1\r\n" + host + b"\r\n"],
         "a Host header with CR": [b"GET /healthz HTTP/1.1\r\nHost: a\rb\r\n\r\n"],
     }
-    # What the HTTP parser may pass to the application, which must then answer 4xx.
+    # What the HTTP parser passes to the application, which must then answer a 4xx
+    # problem document.
     application = {"a bare-LF request", "an unknown method", "an absolute-form target"}
+    # What the parser refuses itself, and with which bare status: a header past its
+    # limits is a 431, binary garbage never ends its request head (408 when the
+    # head's time is up, or 400 if a byte gives it away), every other one a 400. A bad
+    # chunk is found by the application reading the body, which answers a problem.
+    parser = {"a 200 KB header": {431}, "1,000 headers": {431}, "binary garbage": {400, 408},
+              "an invalid chunk size": {400}, "a chunk size of 2^64": {400}}
+    parser.update({label: {400} for label in requests
+                   if label not in parser and label not in application})
     # Requests a lenient parser may serve (/healthz): anything but 5xx or a hang.
     lenient = {"a 100 KB header", "HTTP/2.0 over HTTP/1 framing", "HTTP/1.2", "a folded header", "a request target without a slash",
                "a NUL in a header value", "a header without a colon", "a Host header with CR"}
@@ -1099,7 +1137,11 @@ def protocol_cases(service, fixture):
         offence = None
         if status is None and not result["closed"]:
             offence = "hang: no answer and the connection held open"
-        elif status is not None and status >= 500:
+        elif status is None:
+            # Every one of these gets an answer from actix; a close without one is a
+            # crashed worker or a dropped request.
+            offence = "the server closed the connection without answering"
+        elif status >= 500:
             offence = f"{status}"
         elif result["seconds"] > DEADLINE:
             offence = f"answered after {result['seconds']:.1f} s"
@@ -1107,8 +1149,10 @@ def protocol_cases(service, fixture):
             pass
         elif status is not None and not 400 <= status < 500:
             offence = f"{status}, not 4xx"
-        elif label in application and status is not None and not problem and status not in PARSER_STATUSES:
+        elif label in application and not problem:
             offence = f"{status} that is not problem+json"
+        elif label in parser and status not in parser[label]:
+            offence = f"{status}, not {' or '.join(map(str, sorted(parser[label])))}"
         return {"case": label, "status": status, "outcome": outcome, "offence": offence,
                 "refused_by_parser": refused}
 
@@ -1222,6 +1266,14 @@ def slow_clients(service, fixture):
         if bad:
             failures.append(f"{len(bad)} of the normal GETs {label} the slow clients failed or were slow: "
                             f"{count(r.status for r in bad)}, the slowest {max(r.seconds for r in bad):.1f} s")
+    median_before, median_during = median(before), median(during)
+    slowest_before, slowest_during = max(r.seconds for r in before), max(r.seconds for r in during)
+    if median_during > 2 * median_before + SLOW_MEDIAN_MARGIN:
+        failures.append(f"the slow clients slowed the others: median {median_before * 1000:.0f} ms "
+                        f"before, {median_during * 1000:.0f} ms during")
+    if slowest_during > slowest_before + SLOW_MAX_MARGIN:
+        failures.append(f"the slow clients slowed the others: slowest {slowest_before * 1000:.0f} ms "
+                        f"before, {slowest_during * 1000:.0f} ms during")
     answers = [int(m.group(1)) for item in slow
                for m in [re.match(rb"HTTP/1\.[01] (\d{3})", item["received"])] if m]
     if any(status >= 500 and status != 503 for status in answers):
@@ -1233,6 +1285,11 @@ def slow_clients(service, fixture):
         "slow connections held for (s)": round(held, 1),
         "failures": failures,
     }
+
+
+def median(replies):
+    times = sorted(r.seconds for r in replies)
+    return times[len(times) // 2]
 
 
 def bucket(seconds):
