@@ -7,6 +7,18 @@ use actix_web::http::Method;
 use serde_json::Value;
 use utoipa::openapi::OpenApi as Document;
 
+/// The order `Allow` lists methods in: reads first, as RFC 9110 lists them.
+const ALLOW_ORDER: [Method; 8] = [
+    Method::GET,
+    Method::HEAD,
+    Method::PUT,
+    Method::POST,
+    Method::DELETE,
+    Method::OPTIONS,
+    Method::PATCH,
+    Method::TRACE,
+];
+
 /// One operation of the document.
 pub struct Operation {
     pub method: Method,
@@ -64,14 +76,15 @@ impl RouteTable {
     /// path fits.
     pub fn methods_for(&self, path: &str) -> Option<Vec<String>> {
         let pattern = &self.0.iter().find(|op| fits(&op.pattern, path))?.pattern;
-        let mut methods = Vec::new();
-        for operation in self.0.iter().filter(|op| op.pattern == *pattern) {
-            methods.push(operation.method.to_string());
-            if operation.method == Method::GET {
-                methods.push(Method::HEAD.to_string());
-            }
+        let mut methods: Vec<Method> = (self.0.iter())
+            .filter(|op| op.pattern == *pattern)
+            .map(|op| op.method.clone())
+            .collect();
+        if methods.contains(&Method::GET) {
+            methods.push(Method::HEAD);
         }
-        Some(methods)
+        methods.sort_by_key(|method| ALLOW_ORDER.iter().position(|known| known == method));
+        Some(methods.iter().map(Method::to_string).collect())
     }
 }
 

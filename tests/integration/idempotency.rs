@@ -163,7 +163,8 @@ async fn imports_are_idempotent_too() {
 async fn malformed_keys_are_refused() {
     let app = TestApp::spawn().await;
     let long = "k".repeat(256);
-    for key in ["", "   ", long.as_str()] {
+    // The document allows printable ASCII only: a tab is a control character.
+    for key in ["", "   ", long.as_str(), "a\tb"] {
         let reply = post_plan(&app, key, plan_body("Core")).await;
         assert_eq!(
             error_fields(&reply.problem(400)),

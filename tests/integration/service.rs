@@ -95,10 +95,63 @@ async fn a_wrong_method_is_a_405_problem_naming_the_allowed_ones() {
         )
         .await;
 
-    assert_eq!(reply.header("allow").as_deref(), Some("GET, DELETE, PATCH"));
+    assert_eq!(
+        reply.header("allow").as_deref(),
+        Some("GET, HEAD, DELETE, PATCH")
+    );
     reply.problem(405);
     let reply = app.request(Method::DELETE, "/api/v1/plans", None).await;
-    assert_eq!(reply.header("allow").as_deref(), Some("GET, POST"));
+    assert_eq!(reply.header("allow").as_deref(), Some("GET, HEAD, POST"));
+}
+
+#[actix_web::test]
+async fn head_answers_as_get_does_without_the_body() {
+    let app = TestApp::spawn().await;
+    let plan = app
+        .create_plan(json!({"title": "Core", "status": "active"}))
+        .await;
+    let path = format!("/api/v1/plans/{}", plan["id"].as_str().expect("an id"));
+
+    let got = app.request(Method::GET, &path, None).await;
+    let head = app.request(Method::HEAD, &path, None).await;
+    let missing = app
+        .request(
+            Method::HEAD,
+            "/api/v1/plans/0193a3c4-5b6e-7f00-8a1b-2c3d4e5f6a7b",
+            None,
+        )
+        .await;
+
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty(), "HEAD sent a body");
+    assert_eq!(head.header("etag"), got.header("etag"));
+    assert_eq!(
+        head.header("content-length"),
+        Some(got.body.len().to_string())
+    );
+    assert_eq!(missing.status, 404);
+    assert!(missing.body.is_empty());
+}
+
+#[actix_web::test]
+async fn a_trailing_or_doubled_slash_is_a_404_not_a_405() {
+    let app = TestApp::spawn().await;
+    let plan = app.create_plan(json!({"title": "Core"})).await;
+    let id = plan["id"].as_str().expect("an id");
+
+    for path in [
+        format!("/api/v1/plans/{id}/"),
+        format!("/api/v1/plans//{id}"),
+        "/api/v1//plans".to_owned(),
+        "/api/v1/plans/".to_owned(),
+    ] {
+        let reply = app.request(Method::PATCH, &path, Some(json!({}))).await;
+        let problem = reply.problem(404);
+        assert!(
+            crate::common::detail(&problem).contains(&path),
+            "{path}: {problem}"
+        );
+    }
 }
 
 #[actix_web::test]
