@@ -70,6 +70,7 @@ macro_rules! text_enum {
 // After the macro, so that every model can declare its own text enums.
 pub mod api_token;
 pub mod area;
+pub mod derived;
 pub mod document;
 pub mod event;
 pub mod goal;
@@ -79,10 +80,9 @@ pub mod measure;
 pub mod measurement;
 pub mod patch;
 pub mod plan;
-pub mod positions;
-pub mod progress;
 pub mod sheet_import;
 pub mod status_update;
+pub mod tables;
 pub mod tracking_sheet;
 pub mod validation;
 pub mod writer;

@@ -2,8 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::{
-    AsChangeset, BoolExpressionMethods, ExpressionMethods, Insertable, OptionalExtension, QueryDsl,
-    Queryable, Selectable, SelectableHelper,
+    AsChangeset, BoolExpressionMethods, ExpressionMethods, Insertable, QueryDsl, SelectableHelper,
 };
 use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
@@ -11,28 +10,17 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::Conn;
+use super::derived::goal_codes;
+use super::derived::positions::Siblings;
+use super::derived::progress::{self, Progress, RollUp};
 use super::patch::patch_schema;
-use super::positions::Siblings;
-use super::progress::{self, Progress, RollUp};
+use super::tables::{self, areas::AreaRow};
 use super::writer::Writer;
-use super::{Conn, goal, plan};
 use crate::error::ApiError;
 use crate::models::validation::{self, FieldReader, LONG_TEXT, SHORT_TEXT, input_body};
 use crate::pagination::{Page, PageRequest};
 use crate::schema::{areas, goals};
-
-/// An area's row as stored; [`Area::new`] adds its progress.
-#[derive(Debug, Clone, Queryable, Selectable, Deserialize)]
-#[diesel(table_name = areas, check_for_backend(diesel::pg::Pg))]
-pub struct AreaRow {
-    pub id: Uuid,
-    pub plan_id: Uuid,
-    pub position: i32,
-    pub title: String,
-    pub description: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
 
 /// A strategic area of a plan, with the progress of its goals.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -174,7 +162,7 @@ pub async fn list(
     updated_since: Option<DateTime<Utc>>,
     page: &PageRequest,
 ) -> Result<Page<Area>, ApiError> {
-    plan::get_row(conn, plan_id).await?;
+    tables::plans::get_row(conn, plan_id).await?;
     let mut query = areas::table
         .filter(areas::plan_id.eq(plan_id))
         .select(AreaRow::as_select())
@@ -207,19 +195,8 @@ pub async fn list(
 
 /// The area with this id, with its progress.
 pub async fn get(conn: &mut Conn, id: Uuid) -> Result<Area, ApiError> {
-    let row = get_row(conn, id).await?;
+    let row = tables::areas::get_row(conn, id).await?;
     with_progress(conn, row).await
-}
-
-/// The area's row, without its progress: for checking that it exists.
-pub async fn get_row(conn: &mut Conn, id: Uuid) -> Result<AreaRow, ApiError> {
-    areas::table
-        .find(id)
-        .select(AreaRow::as_select())
-        .first(conn)
-        .await
-        .optional()?
-        .ok_or_else(|| ApiError::not_found("strategic area", id))
 }
 
 /// The area with its progress, from its goals as they are now.
@@ -230,9 +207,9 @@ async fn with_progress(conn: &mut Conn, row: AreaRow) -> Result<Area, ApiError> 
 
 /// Finds the area and locks its plan (see [`plan::lock`]); the area's row as it is then.
 pub async fn get_locking_plan(conn: &mut Conn, id: Uuid) -> Result<AreaRow, ApiError> {
-    let plan_id = get_row(conn, id).await?.plan_id;
-    plan::lock(conn, plan_id).await?;
-    get_row(conn, id).await
+    let plan_id = tables::areas::get_row(conn, id).await?.plan_id;
+    tables::plans::lock(conn, plan_id).await?;
+    tables::areas::get_row(conn, id).await
 }
 
 /// The area as its writers see it, its plan locked (see [`get_locking_plan`]).
@@ -246,7 +223,7 @@ pub async fn create(writer: &mut Writer<'_>, plan_id: Uuid, body: Value) -> Resu
     let input = AreaInput::read(body, None)?;
     writer
         .transaction(async |conn| {
-            plan::lock(conn, plan_id).await?;
+            tables::plans::lock(conn, plan_id).await?;
             let siblings = Siblings::AreasOf(plan_id);
             let position = siblings.insert_at(conn, input.position).await?;
             let row = diesel::insert_into(areas::table)
@@ -259,7 +236,7 @@ pub async fn create(writer: &mut Writer<'_>, plan_id: Uuid, body: Value) -> Resu
                 .returning(AreaRow::as_returning())
                 .get_result(conn)
                 .await?;
-            goal::renumber(conn, plan_id).await?;
+            goal_codes::renumber(conn, plan_id).await?;
             // A new area has no goals yet.
             Ok(Area::new(row, Progress::default()))
         })
@@ -286,7 +263,7 @@ pub async fn update(writer: &mut Writer<'_>, id: Uuid, patch: Value) -> Result<A
                 .get_result(conn)
                 .await?;
             if position != current.position {
-                goal::renumber(conn, current.plan_id).await?;
+                goal_codes::renumber(conn, current.plan_id).await?;
             }
             with_progress(conn, row).await
         })
@@ -311,7 +288,7 @@ pub async fn delete(writer: &mut Writer<'_>, id: Uuid, cascade: bool) -> Result<
         Siblings::AreasOf(area.plan_id)
             .close_gap(conn, area.position)
             .await?;
-        goal::renumber(conn, area.plan_id).await?;
+        goal_codes::renumber(conn, area.plan_id).await?;
         Ok(())
     })
     .await

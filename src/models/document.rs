@@ -11,11 +11,14 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::Conn;
-use super::area::{Area, AreaRow};
-use super::goal::Goal;
-use super::plan::{self, Plan, PlanRow};
-use super::progress::{self, GoalFacts};
-use super::status_update::{self, StatusUpdate, StatusUpdateRow, latest_id_of};
+use super::area::Area;
+use super::derived::progress::{self, GoalFacts};
+use super::plan::Plan;
+use super::status_update::{self, StatusUpdate};
+use super::tables::{
+    self, areas::AreaRow, goals::Goal, plans::PlanRow, status_updates::StatusUpdateRow,
+    status_updates::latest_id_of,
+};
 use crate::error::ApiError;
 use crate::schema::{areas, goals, status_updates};
 
@@ -76,7 +79,7 @@ pub async fn export(
     plan_id: Uuid,
     updates: UpdatesInDocument,
 ) -> Result<PlanDocument, ApiError> {
-    let plan = plan::get_row(conn, plan_id).await?;
+    let plan = tables::plans::get_row(conn, plan_id).await?;
     let areas = areas::table
         .filter(areas::plan_id.eq(plan_id))
         .order_by(areas::position)

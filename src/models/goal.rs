@@ -1,16 +1,9 @@
 //! Goals and sub-goals: a tree under each strategic area, numbered "1", "1.1", ...
 
-mod status;
-mod tree;
-
-pub use status::{refresh_plan_statuses, refresh_status};
-use tree::check_parent;
-pub use tree::{Place, renumber};
-
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{
     AsChangeset, BoolExpressionMethods, ExpressionMethods, Insertable, OptionalExtension, QueryDsl,
-    Queryable, Selectable, SelectableHelper,
+    QueryableByName, SelectableHelper,
 };
 use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
@@ -18,10 +11,14 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::derived::goal_codes::{self, MAX_LEVELS, Place};
+use super::derived::positions::Siblings;
 use super::patch::patch_schema;
-use super::positions::Siblings;
+use super::tables;
+/// A goal is shown as it is stored.
+pub use super::tables::goals::{Goal, get};
 use super::writer::Writer;
-use super::{Conn, GoalStatus, area, plan};
+use super::{Conn, GoalStatus, area};
 use crate::error::ApiError;
 use crate::models::validation::{self, FieldReader, LONG_TEXT, Rule, SHORT_TEXT, input_body};
 use crate::pagination::{Page, PageRequest};
@@ -31,72 +28,6 @@ use crate::schema::{goals, status_updates};
 const GOAL_TITLE: usize = 500;
 /// Longest custom goal code, in characters.
 const CODE_LENGTH: usize = 32;
-/// Deepest nesting of goals: a goal is level 1, its sub-goals level 2, and so on.
-/// It bounds a derived code's length (eight levels of positions and dots).
-pub const MAX_LEVELS: usize = 8;
-
-/// A goal of a strategic area, or a sub-goal of another goal.
-#[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize, ToSchema)]
-#[diesel(table_name = goals, check_for_backend(diesel::pg::Pg))]
-#[schema(example = json!({
-    "id": "0193a3c4-7b12-7d22-8e3f-4a5b6c7d8e9f",
-    "plan_id": "0193a3c4-5b6e-7f00-8a1b-2c3d4e5f6a7b",
-    "area_id": "0193a3c4-6a00-7c11-9d2e-3f4a5b6c7d8e",
-    "parent_goal_id": "0193a3c4-7a00-7c11-9d2e-3f4a5b6c7d8e",
-    "position": 2,
-    "code": "2.2",
-    "title": "Align journals on single platform and general practices",
-    "description": null,
-    "owner": "Publications Committee",
-    "start_date": "2023-01-01",
-    "due_date": "2025-08-31",
-    "status": "completed",
-    "progress_percent": 100,
-    "created_at": "2026-11-27T12:00:00Z",
-    "updated_at": "2026-11-27T12:00:00Z"
-}))]
-pub struct Goal {
-    /// The goal's id.
-    pub id: Uuid,
-    /// The plan the goal belongs to (that of its area).
-    pub plan_id: Uuid,
-    /// The strategic area the goal belongs to.
-    pub area_id: Uuid,
-    /// The goal this one is a sub-goal of; null for a goal of the area itself.
-    pub parent_goal_id: Option<Uuid>,
-    /// The goal's place among its siblings, from 1.
-    #[schema(minimum = 1, maximum = 2147483647)]
-    pub position: i32,
-    /// The goal's number as the plan shows it: the one a client set, or one derived
-    /// from positions ("2" for the second goal of its area, "2.1" for its first sub-goal).
-    #[schema(max_length = 200)]
-    pub code: String,
-    /// What the goal sets out to do.
-    #[schema(max_length = 500)]
-    pub title: String,
-    /// More about the goal.
-    #[schema(max_length = 10000)]
-    pub description: Option<String>,
-    /// Who is responsible: a committee, section or person.
-    #[schema(max_length = 200)]
-    pub owner: Option<String>,
-    /// When work on the goal starts.
-    pub start_date: Option<NaiveDate>,
-    /// When the goal is due; on or after `start_date`.
-    pub due_date: Option<NaiveDate>,
-    /// The status of the goal's latest status update; `not_started` without one.
-    pub status: GoalStatus,
-    /// The progress of the goal's latest status update, 0 to 100. When that update
-    /// gives none, the mean `percent_of_target` of the goal's measures that have a
-    /// value, rounded, as of the goal's last change (a status update, or a measure
-    /// changed or deleted). Null when neither gives one.
-    #[schema(minimum = 0, maximum = 100)]
-    pub progress_percent: Option<i16>,
-    /// When the goal was created.
-    pub created_at: DateTime<Utc>,
-    /// When the goal was last changed, including by a status update or renumbering.
-    pub updated_at: DateTime<Utc>,
-}
 
 input_body! {
     /// The fields of a goal a client writes. On create, `title` is required. A goal's
@@ -277,11 +208,11 @@ pub async fn list(
         .into_boxed();
     match scope {
         GoalScope::Plan(plan_id) => {
-            plan::get_row(conn, plan_id).await?;
+            tables::plans::get_row(conn, plan_id).await?;
             query = query.filter(goals::plan_id.eq(plan_id));
         }
         GoalScope::Area(area_id) => {
-            area::get_row(conn, area_id).await?;
+            tables::areas::get_row(conn, area_id).await?;
             query = query.filter(goals::area_id.eq(area_id));
         }
     }
@@ -319,22 +250,11 @@ pub async fn list(
     })
 }
 
-/// The goal with this id.
-pub async fn get(conn: &mut Conn, id: Uuid) -> Result<Goal, ApiError> {
-    goals::table
-        .find(id)
-        .select(Goal::as_select())
-        .first(conn)
-        .await
-        .optional()?
-        .ok_or_else(|| ApiError::not_found("goal", id))
-}
-
 /// Finds the goal and locks its plan (see [`plan::lock`]); the goal as it is then,
 /// with the code a client set, if any.
 async fn get_locking_plan(conn: &mut Conn, id: Uuid) -> Result<(Goal, Option<String>), ApiError> {
     let plan_id = get(conn, id).await?.plan_id;
-    plan::lock(conn, plan_id).await?;
+    tables::plans::lock(conn, plan_id).await?;
     let goal = goals::table
         .find(id)
         .select((Goal::as_select(), goals::custom_code))
@@ -379,7 +299,7 @@ pub async fn create(writer: &mut Writer<'_>, area_id: Uuid, body: Value) -> Resu
                 ))
                 .execute(conn)
                 .await?;
-            renumber(conn, area.plan_id).await?;
+            goal_codes::renumber(conn, area.plan_id).await?;
             get(conn, id).await
         })
         .await
@@ -419,7 +339,7 @@ pub async fn update(writer: &mut Writer<'_>, id: Uuid, patch: Value) -> Result<G
                 ))
                 .execute(conn)
                 .await?;
-            renumber(conn, goal.plan_id).await?;
+            goal_codes::renumber(conn, goal.plan_id).await?;
             get(conn, id).await
         })
         .await
@@ -440,7 +360,7 @@ pub async fn delete(writer: &mut Writer<'_>, id: Uuid, cascade: bool) -> Result<
             .count()
             .get_result(conn)
             .await?;
-        let measures = super::measure::count_of_goal(conn, id).await?;
+        let measures = tables::measures::count_of_goal(conn, id).await?;
         if (sub_goals > 0 || updates > 0 || measures > 0) && !cascade {
             return Err(ApiError::Conflict(format!(
                 "the goal still has {sub_goals} sub-goal(s), {updates} status update(s) and {measures} measure(s); delete them first, or repeat the request with ?cascade=true to delete the goal with its sub-goals and all their status updates and measures"
@@ -453,20 +373,85 @@ pub async fn delete(writer: &mut Writer<'_>, id: Uuid, cascade: bool) -> Result<
         }
         .close_gap(conn, goal.position)
         .await?;
-        renumber(conn, goal.plan_id).await?;
+        goal_codes::renumber(conn, goal.plan_id).await?;
         Ok(())
     })
     .await
 }
 
-/// Locks the goal's row until the transaction ends (see [`refresh_status`]).
-pub async fn lock(conn: &mut Conn, id: Uuid) -> Result<Goal, ApiError> {
-    goals::table
-        .find(id)
-        .select(Goal::as_select())
-        .for_no_key_update()
+/// A new parent must be a goal of the same area, not the goal itself or one of its
+/// sub-goals (which would make a cycle), and not so deep that the goal or its
+/// sub-goals would pass [`MAX_LEVELS`]. The parent's place, if there is one.
+async fn check_parent(
+    conn: &mut Conn,
+    area_id: Uuid,
+    goal_id: Option<Uuid>,
+    parent: Option<Uuid>,
+) -> Result<Option<Place>, ApiError> {
+    let Some(parent) = parent else {
+        return Ok(None);
+    };
+    let parent_row: Option<(Uuid, String, Vec<i32>)> = goals::table
+        .find(parent)
+        .select((goals::area_id, goals::code, goals::sort_key))
         .first(conn)
         .await
-        .optional()?
-        .ok_or_else(|| ApiError::not_found("goal", id))
+        .optional()?;
+    let Some((parent_area, parent_code, parent_key)) = parent_row else {
+        return Err(ApiError::unknown_reference(
+            "parent_goal_id",
+            format!("no goal has the id {parent}"),
+        ));
+    };
+    if parent_area != area_id {
+        return Err(ApiError::invalid(
+            "parent_goal_id",
+            "is a goal of another strategic area; a sub-goal must be in its parent's area",
+        ));
+    }
+    let below = match goal_id {
+        Some(goal_id) => descendants(conn, goal_id).await?,
+        None => Vec::new(),
+    };
+    if below.iter().any(|d| d.id == parent) {
+        return Err(ApiError::invalid(
+            "parent_goal_id",
+            "is a sub-goal of this goal; a goal cannot be moved under its own sub-goal",
+        ));
+    }
+    // The sort key holds the area's position, then one position per level.
+    let level = parent_key.len();
+    let deepest = level + below.iter().map(|d| d.depth as usize).max().unwrap_or(0);
+    if deepest > MAX_LEVELS {
+        return Err(ApiError::invalid(
+            "parent_goal_id",
+            format!(
+                "would nest goals {deepest} levels deep; a plan nests at most {MAX_LEVELS} (as in 1.2.3.4.5.6.7.8)"
+            ),
+        ));
+    }
+    Ok(Some(Place::of(parent_code, parent_key)))
+}
+
+/// The goal's sub-goals at every level, with how many levels below it they are.
+async fn descendants(conn: &mut Conn, goal_id: Uuid) -> Result<Vec<Descendant>, ApiError> {
+    let below = diesel::sql_query(
+        "WITH RECURSIVE below(id, depth) AS ( \
+             SELECT id, 1 FROM goals WHERE parent_goal_id = $1 \
+             UNION ALL \
+             SELECT g.id, below.depth + 1 FROM goals g JOIN below ON g.parent_goal_id = below.id) \
+         SELECT id, depth FROM below",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(goal_id)
+    .load(conn)
+    .await?;
+    Ok(below)
+}
+
+#[derive(QueryableByName)]
+struct Descendant {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    depth: i32,
 }

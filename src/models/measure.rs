@@ -2,28 +2,24 @@
 //! with their current value and progress worked out from the measurements status
 //! updates record (see [`current_value`] and [`percent_of_target`]).
 
-mod standing;
-
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::{
-    AsChangeset, ExpressionMethods, Insertable, OptionalExtension, QueryDsl, Queryable, Selectable,
-    SelectableHelper,
-};
+use diesel::{AsChangeset, ExpressionMethods, Insertable, QueryDsl, SelectableHelper};
 use diesel_async::RunQueryDsl;
 use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-pub use standing::{current_value, percent_of_target, period_start};
-
-use super::measurement::{self, Point};
+use super::derived::goal_status;
+use super::derived::standing;
 use super::patch::patch_schema;
+use super::tables::{self, measurements::Point, measures::MeasureRow};
 use super::writer::Writer;
-use super::{Conn, MeasureDirection, MeasurePeriod, goal};
+use super::{Conn, MeasureDirection, MeasurePeriod};
 use crate::error::ApiError;
 use crate::models::validation::{self, FieldReader, Rule, SHORT_TEXT, input_body};
 use crate::pagination::{Page, PageRequest};
 use crate::schema::measures;
+use tables::measures::{get_row, lock};
 
 /// Longest unit, in characters ("webinars", "members", "USD").
 const UNIT_LENGTH: usize = 50;
@@ -35,22 +31,6 @@ pub const VALUE_LIMIT: f64 = 1e15;
 /// A number a measure holds or a measurement records: see [`VALUE_LIMIT`].
 pub fn value() -> impl Rule<f64> {
     validation::number(-VALUE_LIMIT, VALUE_LIMIT)
-}
-
-/// A measure's row as stored; [`Measure::new`] adds its current value and progress.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = measures, check_for_backend(diesel::pg::Pg))]
-pub struct MeasureRow {
-    pub id: Uuid,
-    pub goal_id: Uuid,
-    pub name: String,
-    pub unit: Option<String>,
-    pub baseline: f64,
-    pub target: f64,
-    pub direction: MeasureDirection,
-    pub period: MeasurePeriod,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
 }
 
 /// A measurable target of a goal, with where it stands. Status updates of the goal
@@ -119,11 +99,7 @@ impl Measure {
     /// The measure as sent, with its value and progress as of `today` from `points`
     /// (its measurements).
     pub fn new(row: MeasureRow, points: &[Point], today: NaiveDate) -> Self {
-        let current_value = current_value(row.period, points, today);
-        let percent_of_target = current_value.map(|current| {
-            let percent = percent_of_target(&row, current);
-            (percent * 10.0).round() / 10.0
-        });
+        let (current_value, percent_of_target) = standing::of(&row, points, today);
         Self {
             id: row.id,
             goal_id: row.goal_id,
@@ -237,7 +213,7 @@ impl MeasureInput {
 /// The measures as sent, with their values as of today (UTC): one query for all.
 async fn with_values(conn: &mut Conn, rows: Vec<MeasureRow>) -> Result<Vec<Measure>, ApiError> {
     let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
-    let points = measurement::points_of(conn, &ids).await?;
+    let points = tables::measurements::points_of(conn, &ids).await?;
     let today = Utc::now().date_naive();
     Ok(rows
         .into_iter()
@@ -260,7 +236,7 @@ pub async fn list(
     updated_since: Option<DateTime<Utc>>,
     page: &PageRequest,
 ) -> Result<Page<Measure>, ApiError> {
-    goal::get(conn, goal_id).await?;
+    tables::goals::get(conn, goal_id).await?;
     let mut query = measures::table
         .filter(measures::goal_id.eq(goal_id))
         .select(MeasureRow::as_select())
@@ -284,17 +260,6 @@ pub async fn list(
     })
 }
 
-/// The measure's row, or a 404.
-pub async fn get_row(conn: &mut Conn, id: Uuid) -> Result<MeasureRow, ApiError> {
-    measures::table
-        .find(id)
-        .select(MeasureRow::as_select())
-        .first(conn)
-        .await
-        .optional()?
-        .ok_or_else(|| ApiError::not_found("measure", id))
-}
-
 /// The measure with this id, with its current value and progress.
 pub async fn get(conn: &mut Conn, id: Uuid) -> Result<Measure, ApiError> {
     let row = get_row(conn, id).await?;
@@ -304,7 +269,7 @@ pub async fn get(conn: &mut Conn, id: Uuid) -> Result<Measure, ApiError> {
 /// The measure as its writers see it: its goal locked first, as everywhere, then itself.
 pub async fn get_locked(conn: &mut Conn, id: Uuid) -> Result<Measure, ApiError> {
     let goal_id = get_row(conn, id).await?.goal_id;
-    goal::lock(conn, goal_id).await?;
+    tables::goals::lock(conn, goal_id).await?;
     let row = lock(conn, id).await?;
     with_value(conn, row).await
 }
@@ -318,7 +283,7 @@ pub async fn create(
     let input = MeasureInput::read(body, None)?;
     writer
         .transaction(async |conn| {
-            goal::get(conn, goal_id).await?;
+            tables::goals::get(conn, goal_id).await?;
             let row = diesel::insert_into(measures::table)
                 .values((
                     measures::id.eq(Uuid::now_v7()),
@@ -340,7 +305,7 @@ pub async fn update(writer: &mut Writer<'_>, id: Uuid, patch: Value) -> Result<M
         .transaction(async |conn| {
             // The goal first, as everywhere: its progress may follow the new target.
             let goal_id = get_row(conn, id).await?.goal_id;
-            goal::lock(conn, goal_id).await?;
+            tables::goals::lock(conn, goal_id).await?;
             let current = lock(conn, id).await?;
             let input = MeasureInput::read(patch, Some(&current))?;
             let row = diesel::update(measures::table.find(id))
@@ -348,7 +313,7 @@ pub async fn update(writer: &mut Writer<'_>, id: Uuid, patch: Value) -> Result<M
                 .returning(MeasureRow::as_returning())
                 .get_result(conn)
                 .await?;
-            goal::refresh_status(conn, row.goal_id).await?;
+            goal_status::refresh_status(conn, row.goal_id).await?;
             Ok::<_, ApiError>(row)
         })
         .await?;
@@ -361,9 +326,9 @@ pub async fn delete(writer: &mut Writer<'_>, id: Uuid, cascade: bool) -> Result<
         let goal_id = get_row(conn, id).await?.goal_id;
         // Status updates record values under their goal's lock, so none is added
         // between the count and the delete.
-        goal::lock(conn, goal_id).await?;
+        tables::goals::lock(conn, goal_id).await?;
         lock(conn, id).await?;
-        let recorded = measurement::count_of(conn, id).await?;
+        let recorded = tables::measurements::count_of(conn, id).await?;
         if recorded > 0 && !cascade {
             return Err(ApiError::Conflict(format!(
                 "status updates recorded {recorded} value(s) for the measure; remove them from those updates' measurements first, or repeat the request with ?cascade=true to delete the measure with its values"
@@ -372,30 +337,8 @@ pub async fn delete(writer: &mut Writer<'_>, id: Uuid, cascade: bool) -> Result<
         diesel::delete(measures::table.find(id))
             .execute(conn)
             .await?;
-        goal::refresh_status(conn, goal_id).await?;
+        goal_status::refresh_status(conn, goal_id).await?;
         Ok(())
     })
     .await
-}
-
-/// The measure's row, locked until the transaction ends.
-async fn lock(conn: &mut Conn, id: Uuid) -> Result<MeasureRow, ApiError> {
-    measures::table
-        .find(id)
-        .select(MeasureRow::as_select())
-        .for_no_key_update()
-        .first(conn)
-        .await
-        .optional()?
-        .ok_or_else(|| ApiError::not_found("measure", id))
-}
-
-/// How many measures the goal has.
-pub async fn count_of_goal(conn: &mut Conn, goal_id: Uuid) -> Result<i64, ApiError> {
-    let count = measures::table
-        .filter(measures::goal_id.eq(goal_id))
-        .count()
-        .get_result(conn)
-        .await?;
-    Ok(count)
 }

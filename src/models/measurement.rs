@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::Conn;
 use super::measure;
-use super::status_update::NewestFirstKey;
+use super::tables::{self, status_updates::NewestFirstKey};
 use crate::error::{ApiError, FieldError};
 use crate::models::validation::{self, FieldReader, input_body};
 use crate::pagination::{Page, PageRequest};
@@ -185,16 +185,6 @@ pub struct DatedMeasurement {
     pub value: f64,
 }
 
-/// One measurement of a measure with what orders it: the `as_of` and recording
-/// time of its status update, then that update's id.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Point {
-    pub as_of: NaiveDate,
-    pub recorded_at: DateTime<Utc>,
-    pub update_id: Uuid,
-    pub value: f64,
-}
-
 /// The measure's measurements, newest first (by the `as_of` of their status update,
 /// then by when it was recorded).
 pub async fn history(
@@ -202,7 +192,7 @@ pub async fn history(
     measure_id: Uuid,
     page: &PageRequest,
 ) -> Result<Page<DatedMeasurement>, ApiError> {
-    measure::get_row(conn, measure_id).await?;
+    tables::measures::get_row(conn, measure_id).await?;
     let mut query = measurements::table
         .inner_join(status_updates::table)
         .filter(measurements::measure_id.eq(measure_id))
@@ -240,46 +230,4 @@ pub async fn history(
             .collect(),
         next_cursor: page.next_cursor,
     })
-}
-
-/// Every measurement of these measures, by measure, for their current values; one
-/// query whatever the number of measures. A measure has at most one measurement
-/// per status update of its goal, so all are read rather than only those the
-/// current period and the latest value need.
-pub async fn points_of(
-    conn: &mut Conn,
-    measure_ids: &[Uuid],
-) -> Result<HashMap<Uuid, Vec<Point>>, ApiError> {
-    let rows: Vec<(Uuid, NaiveDate, DateTime<Utc>, Uuid, f64)> = measurements::table
-        .inner_join(status_updates::table)
-        .filter(measurements::measure_id.eq_any(measure_ids))
-        .select((
-            measurements::measure_id,
-            status_updates::as_of,
-            status_updates::created_at,
-            status_updates::id,
-            measurements::value,
-        ))
-        .load(conn)
-        .await?;
-    let mut points: HashMap<Uuid, Vec<Point>> = HashMap::new();
-    for (measure_id, as_of, recorded_at, update_id, value) in rows {
-        points.entry(measure_id).or_default().push(Point {
-            as_of,
-            recorded_at,
-            update_id,
-            value,
-        });
-    }
-    Ok(points)
-}
-
-/// How many measurements the measure has.
-pub async fn count_of(conn: &mut Conn, measure_id: Uuid) -> Result<i64, ApiError> {
-    let count = measurements::table
-        .filter(measurements::measure_id.eq(measure_id))
-        .count()
-        .get_result(conn)
-        .await?;
-    Ok(count)
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{
     AsChangeset, BoolExpressionMethods, ExpressionMethods, Insertable, OptionalExtension, QueryDsl,
-    Queryable, QueryableByName, Selectable, SelectableHelper,
+    QueryableByName, SelectableHelper,
 };
 use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
@@ -11,32 +11,15 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::derived::progress::{self, Progress, RollUp};
 use super::patch::patch_schema;
-use super::progress::{self, Progress, RollUp};
+use super::tables::plans::{PlanRow, get_row, lock};
 use super::writer::Writer;
 use super::{Conn, PlanStatus};
 use crate::error::ApiError;
 use crate::models::validation::{self, FieldReader, LONG_TEXT, SHORT_TEXT, input_body};
 use crate::pagination::{Page, PageRequest};
 use crate::schema::{areas, plans};
-
-/// A plan's row as stored; [`Plan::new`] adds its progress.
-#[derive(Debug, Clone, Queryable, Selectable, Deserialize)]
-#[diesel(table_name = plans, check_for_backend(diesel::pg::Pg))]
-pub struct PlanRow {
-    pub id: Uuid,
-    pub title: String,
-    pub summary: Option<String>,
-    pub value_proposition: Option<String>,
-    pub period_start: NaiveDate,
-    pub period_end: NaiveDate,
-    pub status: PlanStatus,
-    pub approved_by: Option<String>,
-    pub approved_on: Option<NaiveDate>,
-    pub predecessor_plan_id: Option<Uuid>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
 
 /// A multi-year strategic plan as adopted by the association's board, with the
 /// progress of its goals.
@@ -309,34 +292,10 @@ pub async fn get(conn: &mut Conn, id: Uuid) -> Result<Plan, ApiError> {
     with_progress(conn, row).await
 }
 
-/// The plan's row, without its progress: for checking that it exists.
-pub async fn get_row(conn: &mut Conn, id: Uuid) -> Result<PlanRow, ApiError> {
-    plans::table
-        .find(id)
-        .select(PlanRow::as_select())
-        .first(conn)
-        .await
-        .optional()?
-        .ok_or_else(|| ApiError::not_found("plan", id))
-}
-
 /// The plan with its progress, from its goals as they are now.
 async fn with_progress(conn: &mut Conn, row: PlanRow) -> Result<Plan, ApiError> {
     let progress = progress::for_plans(conn, &[row.id]).await?.plan(row.id);
     Ok(Plan::new(row, progress))
-}
-
-/// Locks the plan's row until the transaction ends, so that changes to the order of
-/// its areas and goals happen one at a time.
-pub async fn lock(conn: &mut Conn, id: Uuid) -> Result<PlanRow, ApiError> {
-    plans::table
-        .find(id)
-        .select(PlanRow::as_select())
-        .for_no_key_update()
-        .first(conn)
-        .await
-        .optional()?
-        .ok_or_else(|| ApiError::not_found("plan", id))
 }
 
 /// The plan as its writers see it, locked (see [`lock`]): what `If-Match` is checked against.

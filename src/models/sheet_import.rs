@@ -18,10 +18,11 @@ use uuid::Uuid;
 
 pub use self::check::Checked;
 use self::check::Goals;
-use super::status_update::StatusUpdateRow;
+use super::derived::goal_status;
+use super::tables::status_updates::StatusUpdateRow;
 use super::tracking_sheet::{self, SheetFilter, TrackingSheetRow};
 use super::writer::Writer;
-use super::{Conn, TextEnum, goal, measurement};
+use super::{Conn, TextEnum, measurement};
 use crate::error::{ApiError, FieldError};
 use crate::schema::{goals, status_updates};
 
@@ -154,7 +155,7 @@ pub async fn run(
             }
             if !dry_run {
                 insert(conn, &new).await?;
-                goal::refresh_plan_statuses(conn, plan_id).await?;
+                goal_status::refresh_plan_statuses(conn, plan_id).await?;
             }
             Ok(report)
         })

@@ -2,43 +2,24 @@
 //! Every write here also refreshes the goal's derived status in the same transaction.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::dsl::sql;
-use diesel::expression::BoxableExpression;
-use diesel::pg::Pg;
-use diesel::sql_types::{Bool, Date, Timestamptz};
-use diesel::{
-    AsChangeset, ExpressionMethods, Insertable, OptionalExtension, QueryDsl, Queryable, Selectable,
-    SelectableHelper,
-};
+use diesel::{AsChangeset, ExpressionMethods, Insertable, QueryDsl, SelectableHelper};
 use diesel_async::RunQueryDsl;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::derived::goal_status;
 use super::measurement::{self, Measurement, MeasurementInput};
 use super::patch::patch_schema;
+use super::tables::{self, status_updates::StatusUpdateRow};
 use super::writer::Writer;
-use super::{Conn, GoalStatus, goal};
+use super::{Conn, GoalStatus};
 use crate::error::ApiError;
 use crate::models::validation::{self, FieldReader, LONG_TEXT, SHORT_TEXT, input_body};
 use crate::pagination::{Page, PageRequest};
 use crate::schema::status_updates;
-
-/// A status update's row as stored; [`StatusUpdate::new`] adds its measurements.
-#[derive(Debug, Clone, Queryable, Selectable, Deserialize)]
-#[diesel(table_name = status_updates, check_for_backend(diesel::pg::Pg))]
-pub struct StatusUpdateRow {
-    pub id: Uuid,
-    pub goal_id: Uuid,
-    pub status: GoalStatus,
-    pub progress_percent: Option<i16>,
-    pub note: Option<String>,
-    pub author: Option<String>,
-    pub as_of: NaiveDate,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
+use tables::status_updates::{NewestFirstKey, get_row};
 
 /// A report on a goal's progress as of a date.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -219,32 +200,6 @@ pub struct StatusUpdateFilter {
     pub updated_since: Option<DateTime<Utc>>,
 }
 
-/// The position of a status update in newest-first order (by `as_of`, then by when
-/// it was recorded): for its list, and for the lists of what updates record.
-#[derive(Serialize, Deserialize)]
-pub struct NewestFirstKey(NaiveDate, DateTime<Utc>, Uuid);
-
-impl NewestFirstKey {
-    pub fn new(as_of: NaiveDate, created_at: DateTime<Utc>, id: Uuid) -> Self {
-        Self(as_of, created_at, id)
-    }
-
-    /// The status updates that come after this one: a row comparison, which
-    /// PostgreSQL walks along its newest-first index.
-    pub fn older<QS>(&self) -> Box<dyn BoxableExpression<QS, Pg, SqlType = Bool>> {
-        let Self(as_of, created_at, id) = *self;
-        Box::new(
-            sql::<Bool>("(status_updates.as_of, status_updates.created_at, status_updates.id) < (")
-                .bind::<Date, _>(as_of)
-                .sql(", ")
-                .bind::<Timestamptz, _>(created_at)
-                .sql(", ")
-                .bind::<diesel::sql_types::Uuid, _>(id)
-                .sql(")"),
-        )
-    }
-}
-
 /// Lists the goal's status updates, newest first (by `as_of`, then `created_at`).
 pub async fn list(
     conn: &mut Conn,
@@ -252,7 +207,7 @@ pub async fn list(
     filter: &StatusUpdateFilter,
     page: &PageRequest,
 ) -> Result<Page<StatusUpdate>, ApiError> {
-    goal::get(conn, goal_id).await?;
+    tables::goals::get(conn, goal_id).await?;
     let mut query = status_updates::table
         .filter(status_updates::goal_id.eq(goal_id))
         .select(StatusUpdateRow::as_select())
@@ -293,16 +248,6 @@ pub async fn get(conn: &mut Conn, id: Uuid) -> Result<StatusUpdate, ApiError> {
     with_measurement(conn, row).await
 }
 
-async fn get_row(conn: &mut Conn, id: Uuid) -> Result<StatusUpdateRow, ApiError> {
-    status_updates::table
-        .find(id)
-        .select(StatusUpdateRow::as_select())
-        .first(conn)
-        .await
-        .optional()?
-        .ok_or_else(|| ApiError::not_found("status update", id))
-}
-
 async fn with_measurement(conn: &mut Conn, row: StatusUpdateRow) -> Result<StatusUpdate, ApiError> {
     let mut updates = with_measurements(conn, vec![row]).await?;
     Ok(updates.remove(0))
@@ -333,7 +278,7 @@ pub async fn create(
     let input = StatusUpdateInput::read(body, None)?;
     writer
         .transaction(async |conn| {
-            goal::lock(conn, goal_id).await?;
+            tables::goals::lock(conn, goal_id).await?;
             let update = diesel::insert_into(status_updates::table)
                 .values((
                     status_updates::id.eq(Uuid::now_v7()),
@@ -344,7 +289,7 @@ pub async fn create(
                 .get_result(conn)
                 .await?;
             write_measurements(conn, goal_id, update.id, &input).await?;
-            goal::refresh_status(conn, goal_id).await?;
+            goal_status::refresh_status(conn, goal_id).await?;
             with_measurement(conn, update).await
         })
         .await
@@ -367,7 +312,7 @@ pub async fn update(
                 .get_result(conn)
                 .await?;
             write_measurements(conn, current.goal_id, id, &input).await?;
-            goal::refresh_status(conn, current.goal_id).await?;
+            goal_status::refresh_status(conn, current.goal_id).await?;
             with_measurement(conn, update).await
         })
         .await
@@ -382,7 +327,7 @@ pub async fn delete(writer: &mut Writer<'_>, id: Uuid) -> Result<(), ApiError> {
             diesel::delete(status_updates::table.find(id))
                 .execute(conn)
                 .await?;
-            goal::refresh_status(conn, current.goal_id).await?;
+            goal_status::refresh_status(conn, current.goal_id).await?;
             Ok(())
         })
         .await
@@ -397,34 +342,6 @@ pub async fn get_locked(conn: &mut Conn, id: Uuid) -> Result<StatusUpdate, ApiEr
 /// The status update, after locking its goal (see [`goal::refresh_status`]).
 async fn lock_with_goal(conn: &mut Conn, id: Uuid) -> Result<StatusUpdateRow, ApiError> {
     let goal_id = get_row(conn, id).await?.goal_id;
-    goal::lock(conn, goal_id).await?;
+    tables::goals::lock(conn, goal_id).await?;
     get_row(conn, id).await
 }
-
-/// The id of the latest status update (by `as_of`, then when it was recorded, as a
-/// goal's status is) of the goal whose id is `$goal_id`, as an expression for a
-/// query over goals: one step down the `status_updates_newest_first` index, however
-/// many updates the goal has. A macro, as the expression's type names the query
-/// it stands in.
-macro_rules! latest_id_of {
-    ($goal_id:expr) => {{
-        let newest = diesel::alias!(crate::schema::status_updates as newest);
-        newest
-            .filter(
-                newest
-                    .field(crate::schema::status_updates::goal_id)
-                    .eq($goal_id),
-            )
-            .order_by((
-                newest.field(crate::schema::status_updates::as_of).desc(),
-                newest
-                    .field(crate::schema::status_updates::created_at)
-                    .desc(),
-                newest.field(crate::schema::status_updates::id).desc(),
-            ))
-            .select(newest.field(crate::schema::status_updates::id))
-            .limit(1)
-            .single_value()
-    }};
-}
-pub(crate) use latest_id_of;

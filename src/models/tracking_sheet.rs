@@ -17,9 +17,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::measure::{self, MeasureRow};
-use super::status_update::latest_id_of;
-use super::{Conn, GoalStatus, measurement, plan};
+use super::derived::standing;
+use super::tables::{self, measures::MeasureRow, status_updates::latest_id_of};
+use super::{Conn, GoalStatus};
 use crate::error::ApiError;
 use crate::schema::{areas, goals, measures, status_updates};
 
@@ -155,7 +155,7 @@ pub struct Sheet {
 
 /// The plan's tracking sheet, in [`SHEET_QUERIES`] queries.
 pub async fn get(conn: &mut Conn, plan_id: Uuid, filter: &SheetFilter) -> Result<Sheet, ApiError> {
-    let plan = plan::get_row(conn, plan_id).await?;
+    let plan = tables::plans::get_row(conn, plan_id).await?;
     let goal_rows = load_goals(conn, plan_id, filter).await?;
     let plan_measures: Vec<MeasureRow> = measures::table
         .inner_join(goals::table)
@@ -173,10 +173,10 @@ pub async fn get(conn: &mut Conn, plan_id: Uuid, filter: &SheetFilter) -> Result
         }
     }
     let ids: Vec<Uuid> = measures_of.values().flatten().map(|row| row.id).collect();
-    let points = measurement::points_of(conn, &ids).await?;
+    let points = tables::measurements::points_of(conn, &ids).await?;
     let as_of = Utc::now().date_naive();
     let sheet_measure = |row: MeasureRow| SheetMeasure {
-        current_value: measure::current_value(
+        current_value: standing::current_value(
             row.period,
             points.get(&row.id).map_or(&[][..], Vec::as_slice),
             as_of,

@@ -13,12 +13,12 @@ use uuid::Uuid;
 use super::{EventAction, EventRow, ResourceType};
 use crate::error::ApiError;
 use crate::models::Conn;
-use crate::models::area::AreaRow;
 use crate::models::document::{self, PlanDocument, UpdatesInDocument};
-use crate::models::goal::Goal;
 use crate::models::measurement::Measurement;
-use crate::models::plan::PlanRow;
-use crate::models::status_update::{StatusUpdate, StatusUpdateRow};
+use crate::models::status_update::StatusUpdate;
+use crate::models::tables::{
+    areas::AreaRow, goals::Goal, plans::PlanRow, status_updates::StatusUpdateRow,
+};
 use crate::schema::events;
 
 /// Every row of the plan as it stood after the events so far, by kind and id.

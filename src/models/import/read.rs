@@ -11,7 +11,8 @@ use super::{
 };
 use crate::error::{ApiError, FieldError};
 use crate::models::area::AreaInput;
-use crate::models::goal::{GoalInput, MAX_LEVELS};
+use crate::models::derived::goal_codes::MAX_LEVELS;
+use crate::models::goal::GoalInput;
 use crate::models::plan::PlanInput;
 use crate::models::status_update::StatusUpdateInput;
 

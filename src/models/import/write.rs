@@ -10,7 +10,11 @@ use super::read::{AreaDraft, GoalDraft, PlanDraft};
 use crate::error::ApiError;
 use crate::models::Conn;
 use crate::models::area::AreaInput;
-use crate::models::goal::{self, GoalInput, Place};
+use crate::models::derived::{
+    goal_codes::{self, Place},
+    goal_status,
+};
+use crate::models::goal::GoalInput;
 use crate::models::status_update::StatusUpdateInput;
 use crate::models::writer::Writer;
 use crate::schema::{areas, goals, plans, status_updates};
@@ -66,8 +70,8 @@ pub async fn write(writer: &mut Writer<'_>, draft: PlanDraft) -> Result<Uuid, Ap
                     .execute(conn)
                     .await?;
             }
-            goal::renumber(conn, plan_id).await?;
-            goal::refresh_plan_statuses(conn, plan_id).await?;
+            goal_codes::renumber(conn, plan_id).await?;
+            goal_status::refresh_plan_statuses(conn, plan_id).await?;
             Ok(plan_id)
         })
         .await

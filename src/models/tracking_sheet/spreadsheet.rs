@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::{Sheet, SheetMeasure, TrackingSheetRow};
 use crate::csv::{Cell, Table};
 use crate::models::TextEnum;
-use crate::models::measure::MeasureRow;
+use crate::models::tables::measures::MeasureRow;
 
 /// The columns of the CSV form before the measures', named as the JSON fields are.
 pub(crate) const FIXED_COLUMNS: [&str; 12] = [

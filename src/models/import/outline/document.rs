@@ -9,45 +9,13 @@ use serde_json::{Value, json};
 
 use super::approval::Approval;
 use super::period::Period;
-use super::reader::Reader;
+use super::reader::{Reader, Text};
 use super::words::shorten;
 use super::{Outline, UnplacedLine};
 use crate::models::validation::{LONG_TEXT, SHORT_TEXT};
 
 /// Longest goal code the import takes, in characters.
 const MAX_CODE: usize = 32;
-
-/// Paragraphs gathered from lines of the outline, with their (0-based) line numbers.
-#[derive(Debug, Default)]
-pub(super) struct Text(Vec<(usize, String)>);
-
-impl Text {
-    pub(super) fn push(&mut self, at: usize, text: &str) {
-        self.0.push((at, text.to_owned()));
-    }
-
-    /// Lines next to each other make a paragraph (a list item keeps its own line);
-    /// paragraphs are separated by a blank line, as in the outline.
-    fn joined(&self) -> Option<String> {
-        let mut lines: Vec<&(usize, String)> = self.0.iter().collect();
-        lines.sort_by_key(|(at, _)| *at);
-        let mut out = String::new();
-        let mut previous: Option<usize> = None;
-        for (at, text) in lines {
-            out.push_str(
-                match (previous.map(|p| p + 1 == *at), text.starts_with("- ")) {
-                    (None, _) => "",
-                    (Some(false), _) => "\n\n",
-                    (Some(true), true) => "\n",
-                    (Some(true), false) => " ",
-                },
-            );
-            out.push_str(text);
-            previous = Some(*at);
-        }
-        (!out.is_empty()).then_some(out)
-    }
-}
 
 impl Reader<'_> {
     /// The plan document: the goal tree built from its parent links, codes made

@@ -6,11 +6,42 @@ use chrono::NaiveDate;
 use serde_json::Value;
 
 use super::annotations::annotations;
-use super::document::Text;
 use super::lines::{Line, indent_of};
 use super::words::shorten;
-use crate::models::goal::MAX_LEVELS;
+use crate::models::derived::goal_codes::MAX_LEVELS;
 use crate::models::validation::SHORT_TEXT;
+
+/// Paragraphs gathered from lines of the outline, with their (0-based) line numbers.
+#[derive(Debug, Default)]
+pub(super) struct Text(pub(super) Vec<(usize, String)>);
+
+impl Text {
+    pub(super) fn push(&mut self, at: usize, text: &str) {
+        self.0.push((at, text.to_owned()));
+    }
+
+    /// Lines next to each other make a paragraph (a list item keeps its own line);
+    /// paragraphs are separated by a blank line, as in the outline.
+    pub(super) fn joined(&self) -> Option<String> {
+        let mut lines: Vec<&(usize, String)> = self.0.iter().collect();
+        lines.sort_by_key(|(at, _)| *at);
+        let mut out = String::new();
+        let mut previous: Option<usize> = None;
+        for (at, text) in lines {
+            out.push_str(
+                match (previous.map(|p| p + 1 == *at), text.starts_with("- ")) {
+                    (None, _) => "",
+                    (Some(false), _) => "\n\n",
+                    (Some(true), true) => "\n",
+                    (Some(true), false) => " ",
+                },
+            );
+            out.push_str(text);
+            previous = Some(*at);
+        }
+        (!out.is_empty()).then_some(out)
+    }
+}
 
 /// Longest goal title, in characters: plans state goals as whole sentences.
 pub(super) const GOAL_TITLE: usize = 500;

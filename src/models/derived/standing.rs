@@ -3,9 +3,18 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use super::MeasureRow;
-use crate::models::measurement::Point;
+use crate::models::tables::measurements::Point;
+use crate::models::tables::measures::MeasureRow;
 use crate::models::{MeasureDirection, MeasurePeriod};
+
+/// The measure's current value and its percent of target (rounded to one
+/// decimal), as of `today`, as the API shows them and goals take their progress
+/// from them.
+pub fn of(row: &MeasureRow, points: &[Point], today: NaiveDate) -> (Option<f64>, Option<f64>) {
+    let current = current_value(row.period, points, today);
+    let percent = current.map(|current| (percent_of_target(row, current) * 10.0).round() / 10.0);
+    (current, percent)
+}
 
 /// The first day of the calendar period (UTC) that `date` falls in; `None` for a
 /// `total` measure, which has no periods.
@@ -66,8 +75,8 @@ mod tests {
     use uuid::Uuid;
 
     use super::{current_value, percent_of_target};
-    use crate::models::measure::MeasureRow;
-    use crate::models::measurement::Point;
+    use crate::models::tables::measurements::Point;
+    use crate::models::tables::measures::MeasureRow;
     use crate::models::{MeasureDirection, MeasurePeriod};
 
     fn date(text: &str) -> NaiveDate {

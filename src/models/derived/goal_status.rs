@@ -8,10 +8,10 @@ use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
+use super::standing;
 use crate::error::ApiError;
 use crate::models::Conn;
-use crate::models::measure::{Measure, MeasureRow};
-use crate::models::measurement;
+use crate::models::tables::{self, measures::MeasureRow};
 use crate::schema::{goals, measures};
 
 /// Sets the goal's status and progress to those of its latest status update (by
@@ -83,13 +83,13 @@ async fn progress_of_measures(
     };
     let rows: Vec<MeasureRow> = of_scope.select(MeasureRow::as_select()).load(conn).await?;
     let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
-    let points = measurement::points_of(conn, &ids).await?;
+    let points = tables::measurements::points_of(conn, &ids).await?;
     let today = Utc::now().date_naive();
     let mut percents: HashMap<Uuid, Vec<f64>> = HashMap::new();
     for row in rows {
         let goal_id = row.goal_id;
         let points = points.get(&row.id).map_or(&[][..], Vec::as_slice);
-        if let Some(percent) = Measure::new(row, points, today).percent_of_target {
+        if let (_, Some(percent)) = standing::of(&row, points, today) {
             percents.entry(goal_id).or_default().push(percent);
         }
     }

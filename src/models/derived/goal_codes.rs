@@ -1,15 +1,18 @@
 //! Where goals sit in their area's tree: the place (shown code and plan order)
-//! derived from positions and custom codes, the checks on a new parent, and the
-//! renumbering after a change of structure.
+//! derived from positions and custom codes, and the renumbering after a change of
+//! structure.
 
-use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, QueryableByName};
+use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use super::MAX_LEVELS;
 use crate::error::ApiError;
 use crate::models::Conn;
 use crate::schema::goals;
+
+/// Deepest nesting of goals: a goal is level 1, its sub-goals level 2, and so on.
+/// It bounds a derived code's length (eight levels of positions and dots).
+pub const MAX_LEVELS: usize = 8;
 
 /// Where a goal sits: the code it shows and its plan order, as [`renumber`]
 /// derives them from positions and custom codes.
@@ -47,83 +50,6 @@ impl Place {
         sort_key.push(position);
         (code, sort_key)
     }
-}
-
-/// A new parent must be a goal of the same area, not the goal itself or one of its
-/// sub-goals (which would make a cycle), and not so deep that the goal or its
-/// sub-goals would pass [`MAX_LEVELS`]. The parent's place, if there is one.
-pub(super) async fn check_parent(
-    conn: &mut Conn,
-    area_id: Uuid,
-    goal_id: Option<Uuid>,
-    parent: Option<Uuid>,
-) -> Result<Option<Place>, ApiError> {
-    let Some(parent) = parent else {
-        return Ok(None);
-    };
-    let parent_row: Option<(Uuid, String, Vec<i32>)> = goals::table
-        .find(parent)
-        .select((goals::area_id, goals::code, goals::sort_key))
-        .first(conn)
-        .await
-        .optional()?;
-    let Some((parent_area, parent_code, parent_key)) = parent_row else {
-        return Err(ApiError::unknown_reference(
-            "parent_goal_id",
-            format!("no goal has the id {parent}"),
-        ));
-    };
-    if parent_area != area_id {
-        return Err(ApiError::invalid(
-            "parent_goal_id",
-            "is a goal of another strategic area; a sub-goal must be in its parent's area",
-        ));
-    }
-    let below = match goal_id {
-        Some(goal_id) => descendants(conn, goal_id).await?,
-        None => Vec::new(),
-    };
-    if below.iter().any(|d| d.id == parent) {
-        return Err(ApiError::invalid(
-            "parent_goal_id",
-            "is a sub-goal of this goal; a goal cannot be moved under its own sub-goal",
-        ));
-    }
-    // The sort key holds the area's position, then one position per level.
-    let level = parent_key.len();
-    let deepest = level + below.iter().map(|d| d.depth as usize).max().unwrap_or(0);
-    if deepest > MAX_LEVELS {
-        return Err(ApiError::invalid(
-            "parent_goal_id",
-            format!(
-                "would nest goals {deepest} levels deep; a plan nests at most {MAX_LEVELS} (as in 1.2.3.4.5.6.7.8)"
-            ),
-        ));
-    }
-    Ok(Some(Place::of(parent_code, parent_key)))
-}
-
-/// The goal's sub-goals at every level, with how many levels below it they are.
-async fn descendants(conn: &mut Conn, goal_id: Uuid) -> Result<Vec<Descendant>, ApiError> {
-    let below = diesel::sql_query(
-        "WITH RECURSIVE below(id, depth) AS ( \
-             SELECT id, 1 FROM goals WHERE parent_goal_id = $1 \
-             UNION ALL \
-             SELECT g.id, below.depth + 1 FROM goals g JOIN below ON g.parent_goal_id = below.id) \
-         SELECT id, depth FROM below",
-    )
-    .bind::<diesel::sql_types::Uuid, _>(goal_id)
-    .load(conn)
-    .await?;
-    Ok(below)
-}
-
-#[derive(QueryableByName)]
-struct Descendant {
-    #[diesel(sql_type = diesel::sql_types::Uuid)]
-    id: Uuid,
-    #[diesel(sql_type = diesel::sql_types::Integer)]
-    depth: i32,
 }
 
 /// Recomputes every goal's derived code and plan order in the plan after a change

@@ -13,9 +13,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::goal::Goal;
-use super::{Conn, GoalStatus};
 use crate::error::ApiError;
+use crate::models::tables::goals::Goal;
+use crate::models::{Conn, GoalStatus};
 use crate::schema::goals;
 
 /// How many goals and sub-goals, at every level, have each status. Every status

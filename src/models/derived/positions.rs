@@ -7,8 +7,8 @@ use diesel::{ExpressionMethods, PgExpressionMethods, QueryDsl};
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use super::Conn;
 use crate::error::ApiError;
+use crate::models::Conn;
 use crate::schema::{areas, goals};
 
 /// A set of items ordered by `position`.
