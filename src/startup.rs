@@ -62,10 +62,8 @@ pub fn run(listener: TcpListener, config: &Config) -> std::io::Result<(Server, A
     let tokens = web::Data::from(tokens);
     let route_table = web::Data::from(routes);
     let stopping_data = web::Data::from(stopping.clone());
-    let allowed_origins = web::Data::new(
-        AllowedOrigins::new(&config.cors_allowed_origins)
-            .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, error))?,
-    );
+    let allowed_origins = AllowedOrigins::new(&config.cors_allowed_origins)
+        .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, error))?;
     let server = HttpServer::new(move || {
         let pool = web::Data::new(db::worker_pool(&pool_config, workers));
         App::new()
@@ -85,7 +83,6 @@ pub fn run(listener: TcpListener, config: &Config) -> std::io::Result<(Server, A
             .app_data(extract::path_config())
             .app_data(write_policy.clone())
             .app_data(feed_signal.clone())
-            .app_data(allowed_origins.clone())
             .app_data(access_control.clone())
             .app_data(tokens.clone())
             .app_data(request_timeout.clone())
@@ -99,7 +96,8 @@ pub fn run(listener: TcpListener, config: &Config) -> std::io::Result<(Server, A
             // Around every step that may wait on the database.
             .wrap(from_fn(deadline::within_deadline))
             .wrap(from_fn(compression::gzip))
-            .wrap(from_fn(cors::cross_origin))
+            .wrap(allowed_origins.middleware())
+            .wrap(from_fn(cors::as_documented))
             .wrap(from_fn(head::as_get))
             .wrap(from_fn(request_log))
     });
