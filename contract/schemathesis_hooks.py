@@ -145,10 +145,9 @@ def sheet_of_real_goals(case):
     if sheet is None:
         return
     goals = sheet["rows"]
-    if not goals:
-        return
     if isinstance(case.body, str):
-        case.body = csv_sheet(case.body, goals)
+        # A plan without goals has a sheet of the header alone.
+        case.body = csv_sheet(case.body, goals) if goals else "goal_id,status\r\n"
         return
     if not isinstance(case.body, list):
         return

@@ -30,7 +30,7 @@ pub struct GoalListParams {
     /// Only goals with this status.
     status: Option<GoalStatus>,
     /// Only goals with exactly this owner.
-    #[param(max_length = 200)]
+    #[param(max_length = 200, pattern = "^[^\\u0000]*$")]
     owner: Option<String>,
     /// Only the sub-goals of this goal.
     parent_goal_id: Option<Uuid>,

@@ -36,7 +36,7 @@ pub struct TrackingSheetParams {
     /// Only goals with this status.
     status: Option<GoalStatus>,
     /// Only goals with exactly this owner.
-    #[param(max_length = 200)]
+    #[param(max_length = 200, pattern = "^[^\\u0000]*$")]
     owner: Option<String>,
     /// Only goals due before this date (not on it); goals without a due date are left out.
     due_before: Option<NaiveDate>,
