@@ -14,6 +14,7 @@ mod documents;
 mod events;
 mod goals;
 mod idempotency;
+mod logging;
 mod measures;
 mod migrations;
 mod plans;

@@ -106,7 +106,8 @@ pub async fn request_log(
             latency_ms = started.elapsed().as_micros() as f64 / 1000.0,
             bytes,
             token_name;
-            "request"
+            "{method} {path} {}",
+            status.as_u16()
         );
         let mut response = outcome?;
         response.headers_mut().insert(REQUEST_ID, request_id);
