@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::config::Config;
 use crate::models::TextEnum;
 use crate::models::api_token::{MAX_LIFETIME_DAYS, Scope};
-use crate::{db, openapi, shutdown, startup};
+use crate::{db, logging, openapi, shutdown, startup};
 
 /// strategy-tracker: the system of record for an association's strategic plan and
 /// the progress staff record on it.
@@ -132,7 +132,7 @@ pub enum UpdatesCommand {
 /// says whether it worked (its error is logged).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    logging::init(cli.config.log_format);
     let outcome = match cli.command.unwrap_or(Command::Serve) {
         Command::Openapi => {
             print!("{}", openapi::to_json(&openapi::document()));

@@ -2,7 +2,7 @@
 //! variable, read once in `main` (see [`crate::cli`]) and passed down. This module
 //! knows nothing of the rest of the crate.
 
-use clap::{ArgAction, Args};
+use clap::{ArgAction, Args, ValueEnum};
 
 /// The request body limit when none is configured: 2 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 2 * 1024 * 1024;
@@ -102,4 +102,17 @@ pub struct Config {
     /// HTTP worker threads; one per CPU core when not set.
     #[arg(long, env = "WORKERS", global = true)]
     pub workers: Option<usize>,
+
+    /// How log lines are written: `text` for people, or `json`, one object a line
+    /// (timestamp, level, target, message and the request's fields) for log
+    /// collectors. `RUST_LOG` chooses which lines, as always.
+    #[arg(long, env = "LOG_FORMAT", global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written (see [`Config::log_format`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }

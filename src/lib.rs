@@ -8,6 +8,7 @@ pub mod config;
 pub mod csv;
 pub mod db;
 pub mod error;
+pub mod logging;
 pub mod models;
 pub mod openapi;
 pub mod pagination;

@@ -63,6 +63,7 @@ pub fn document() -> Document {
     headers::add_headers(&mut document);
     errors::add_error_responses(&mut document);
     links::add_links(&mut document);
+    headers::add_request_id(&mut document);
     refuse_unknown_fields(&mut document);
     require_response_fields(&mut document);
     document

@@ -13,6 +13,7 @@ use super::middleware::access::TokenCache;
 use super::middleware::conditional::IfMatch;
 use super::{PageParams, created, delete_item, list_body, page_response};
 use crate::error::ApiError;
+use crate::models::TextEnum;
 use crate::models::api_token::{self, ApiToken, CreatedToken, TokenInput};
 
 list_body!(TokenList, ApiToken, "tokens");
@@ -62,6 +63,19 @@ pub async fn create_token(
 ) -> Result<HttpResponse, ApiError> {
     let input = TokenInput::read(body.into_inner())?;
     let token = api_token::create(&mut conn.writer(None), input).await?;
+    // For the operators' audit trail, beside the access line that names who made it.
+    let scopes: Vec<&str> = token
+        .record
+        .scopes
+        .iter()
+        .map(|scope| scope.as_str())
+        .collect();
+    log::info!(
+        api_token_id:% = token.record.id,
+        api_token_name = token.record.name.as_str(),
+        scopes = scopes.join(",").as_str();
+        "API token created"
+    );
     let mut response = created(format!("/api/v1/tokens/{}", token.record.id), &token);
     response.headers_mut().insert(
         header::CACHE_CONTROL,
@@ -117,5 +131,6 @@ pub async fn revoke_token(
     .await?;
     // Other instances hear of it from the database; this one does not wait to.
     cache.clear();
+    log::info!(api_token_id:% = id; "API token revoked");
     Ok(response)
 }

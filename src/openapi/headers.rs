@@ -1,5 +1,6 @@
 //! The headers every operation takes and gives by its method, and the responses
-//! they bring: entity tags and conditional requests, and idempotency keys.
+//! they bring: entity tags and conditional requests, and idempotency keys; and the
+//! request id every operation takes and every response gives.
 
 use utoipa::ToSchema;
 use utoipa::openapi::header::HeaderBuilder;
@@ -12,6 +13,7 @@ use utoipa::openapi::{
 use crate::api::extract::PRINTABLE_HEADER;
 use crate::api::middleware::conditional::MAX_CONDITION_LENGTH;
 use crate::api::middleware::idempotency::MAX_KEY_LENGTH;
+use crate::api::middleware::request_log::MAX_REQUEST_ID_LENGTH;
 use crate::api::tokens::TOKENS_PATH;
 use crate::error::{ApiError, Problem};
 
@@ -104,6 +106,60 @@ fn add_to(operation: &mut Operation, method: &HttpMethod, is_import: bool, repla
             );
         }
     }
+}
+
+/// What a request id may be made of, as `api::middleware::request_log` keeps it.
+const REQUEST_ID_PATTERN: &str = "^[A-Za-z0-9._-]+$";
+
+/// Documents `X-Request-Id` on every operation, under `/api/v1/` or not, and on
+/// every response, shared ones included: the request log middleware answers every
+/// request with one. Run after the other responses are added.
+pub fn add_request_id(document: &mut Document) {
+    let components = document.components.get_or_insert_with(Default::default);
+    for response in components.responses.values_mut() {
+        if let RefOr::T(response) = response {
+            response
+                .headers
+                .insert("X-Request-Id".to_owned(), request_id_header());
+        }
+    }
+    for item in document.paths.paths.values_mut() {
+        for (_, operation) in super::operations(item) {
+            operation
+                .parameters
+                .get_or_insert_with(Vec::new)
+                .push(header_parameter(
+                    "X-Request-Id",
+                    "An id of your own for this request, such as the one your system logs it under: kept when it is 1 to 128 letters, digits, `-`, `_` or `.`, and replaced by a new one otherwise, never refused. It comes back in the `X-Request-Id` response header and is on every log line of the request.",
+                    REQUEST_ID_PATTERN,
+                    MAX_REQUEST_ID_LENGTH,
+                ));
+            for response in operation.responses.responses.values_mut() {
+                if let RefOr::T(response) = response {
+                    response
+                        .headers
+                        .insert("X-Request-Id".to_owned(), request_id_header());
+                }
+            }
+        }
+    }
+}
+
+fn request_id_header() -> RefOr<utoipa::openapi::header::Header> {
+    RefOr::T(
+        HeaderBuilder::new()
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .min_length(Some(1))
+                    .max_length(Some(MAX_REQUEST_ID_LENGTH))
+                    .pattern(Some(REQUEST_ID_PATTERN)),
+            ))
+            .description(Some(
+                "The request's id: the request's own `X-Request-Id` if it sent a valid one, else a new UUID. Quote it when reporting a problem: it identifies the request in the service's logs.",
+            ))
+            .build(),
+    )
 }
 
 /// `*`, or a list of entity tags (RFC 9110 §8.8.3), as `If-Match` and

@@ -14,7 +14,7 @@ use actix_web::http::Method;
 use actix_web::http::header::HeaderMap;
 use diesel::{Connection, RunQueryDsl};
 use serde_json::{Value, json};
-use strategy_tracker::config::Config;
+use strategy_tracker::config::{Config, LogFormat};
 use strategy_tracker::db::{self, SetupConnection};
 use strategy_tracker::models::api_token::secret::TokenSecret;
 use strategy_tracker::startup;
@@ -166,6 +166,7 @@ pub fn test_config(database_url: String) -> Config {
         rate_limit_per_token: 0,
         rate_limit_per_address: 0,
         workers: Some(1),
+        log_format: LogFormat::Text,
     }
 }
 

@@ -1,8 +1,15 @@
 //! What the tests of several areas share on top of the harness (`crate::common`):
 //! addresses, a goal to hang things on, tokens made through the API, requests sent
-//! as another caller, and SQL on a test's own database.
+//! as another caller, SQL on a test's own database, and the service run as a
+//! process, for what only its output shows.
+
+use std::fs::File;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use actix_web::http::Method;
+use actix_web::rt::time::sleep;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{Value, json};
 
@@ -86,4 +93,78 @@ pub async fn app_sql(app: &TestApp, statement: &str) {
         .execute(&mut conn)
         .await
         .unwrap_or_else(|error| panic!("{statement}: {error}"));
+}
+
+/// The real service, run as a process; killed when dropped, so that a failing
+/// test leaves nothing behind.
+pub struct Served {
+    child: Child,
+    log: std::path::PathBuf,
+}
+
+impl Served {
+    /// Starts `strategy-tracker serve` on a free port with debug logging, its
+    /// output to a file (a pipe could fill up and stall it); its base URL.
+    pub async fn start(database_url: &str) -> (Self, String) {
+        Self::start_with(database_url, &[("RUST_LOG", "debug")]).await
+    }
+
+    /// Starts it with these environment variables too (such as `LOG_FORMAT`).
+    pub async fn start_with(database_url: &str, env: &[(&str, &str)]) -> (Self, String) {
+        let port = {
+            let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+            listener.local_addr().expect("an address").port()
+        };
+        let log = std::env::temp_dir().join(format!(
+            "strategy-tracker-served-{}.log",
+            uuid::Uuid::now_v7().simple()
+        ));
+        let file = File::create(&log).expect("a log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_strategy-tracker"))
+            .arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
+            .env("WORKERS", "1")
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(file.try_clone().expect("a second handle"))
+            .stderr(file)
+            .spawn()
+            .expect("the service starts");
+        let mut served = Self { child, log };
+        let address = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            // Say why at once if it gave up (say, another process took the port).
+            if let Ok(Some(status)) = served.child.try_wait() {
+                let log = std::fs::read_to_string(&served.log).unwrap_or_default();
+                panic!("the service exited with {status}:\n{log}");
+            }
+            let up = crate::common::anonymous_client()
+                .get(format!("{address}/healthz"))
+                .send()
+                .await
+                .is_ok_and(|response| response.status() == 200);
+            if up {
+                return (served, address);
+            }
+            assert!(Instant::now() < deadline, "the service never came up");
+            sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Stops the service; all it wrote.
+    pub fn stop(mut self) -> String {
+        self.child.kill().expect("the service stops");
+        self.child.wait().expect("the service is reaped");
+        std::fs::read_to_string(&self.log).expect("the log is readable")
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
 }

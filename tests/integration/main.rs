@@ -15,6 +15,7 @@ mod events;
 mod goals;
 mod idempotency;
 mod layers;
+mod logging;
 mod measures;
 mod migrations;
 mod plans;

@@ -74,6 +74,26 @@ async fn every_response_carries_a_request_id_and_a_client_one_is_kept() {
     );
 }
 
+/// A proxy's own format of request id must not cost the request: it is replaced.
+#[actix_web::test]
+async fn a_malformed_request_id_is_replaced_not_refused() {
+    let app = TestApp::spawn().await;
+
+    for sent in ["has spaces", &"x".repeat(129), ""] {
+        let reply = app
+            .send_with(
+                Method::GET,
+                "/api/v1/plans",
+                &[("X-Request-Id", sent)],
+                None,
+            )
+            .await;
+        let id = reply.header("x-request-id").expect("a request id");
+        assert!(id != sent && id.len() == 36, "{sent:?} gave {id:?}");
+        reply.expect(200);
+    }
+}
+
 #[actix_web::test]
 async fn an_unknown_route_is_a_404_problem() {
     let app = TestApp::spawn().await;

@@ -3,9 +3,7 @@
 //! instance) when revoked or expired, managed only with the admin scope, and never
 //! written to the logs.
 
-use std::fs::File;
-use std::net::TcpListener;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use actix_web::http::Method;
@@ -19,7 +17,7 @@ use serde_json::{Value, json};
 use strategy_tracker::models::api_token::secret::TokenSecret;
 
 use crate::common::{Reply, TEST_TOKEN, TestApp, TestDatabase, detail, error_fields, id_of};
-use crate::helpers::{app_sql, connect, create_token, send_as};
+use crate::helpers::{Served, app_sql, connect, create_token, send_as};
 
 /// How soon a revocation or expiry must reach an instance that had the token
 /// cached. The instance that revoked forgets at once; others hear of it through a
@@ -713,75 +711,6 @@ async fn only_admin_tokens_manage_tokens_and_admin_alone_changes_no_plan() {
 // ---------------------------------------------------------------------------
 // Logs
 // ---------------------------------------------------------------------------
-
-/// The real service, run as a process; killed when dropped, so that a failing
-/// test leaves nothing behind.
-struct Served {
-    child: Child,
-    log: std::path::PathBuf,
-}
-
-impl Served {
-    /// Starts `strategy-tracker serve` on a free port with debug logging, its
-    /// output to a file (a pipe could fill up and stall it); its base URL.
-    async fn start(database_url: &str) -> (Self, String) {
-        let port = {
-            let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
-            listener.local_addr().expect("an address").port()
-        };
-        let log = std::env::temp_dir().join(format!(
-            "strategy-tracker-tokens-{}.log",
-            uuid::Uuid::now_v7().simple()
-        ));
-        let file = File::create(&log).expect("a log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_strategy-tracker"))
-            .arg("serve")
-            .env("DATABASE_URL", database_url)
-            .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "debug")
-            .env("WORKERS", "1")
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().expect("a second handle"))
-            .stderr(file)
-            .spawn()
-            .expect("the service starts");
-        let mut served = Self { child, log };
-        let address = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            // Say why at once if it gave up (say, another process took the port).
-            if let Ok(Some(status)) = served.child.try_wait() {
-                let log = std::fs::read_to_string(&served.log).unwrap_or_default();
-                panic!("the service exited with {status}:\n{log}");
-            }
-            let up = crate::common::anonymous_client()
-                .get(format!("{address}/healthz"))
-                .send()
-                .await
-                .is_ok_and(|response| response.status() == 200);
-            if up {
-                return (served, address);
-            }
-            assert!(Instant::now() < deadline, "the service never came up");
-            sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Stops the service; all it wrote.
-    fn stop(mut self) -> String {
-        self.child.kill().expect("the service stops");
-        self.child.wait().expect("the service is reaped");
-        std::fs::read_to_string(&self.log).expect("the log is readable")
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.log);
-    }
-}
 
 #[actix_web::test]
 async fn tokens_never_reach_the_logs() {
