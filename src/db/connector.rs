@@ -226,7 +226,7 @@ impl Connector {
             ),
             None => return text,
         };
-        format!("{text} ({hint})")
+        format!("{text}; {hint}")
     }
 }
 

@@ -23,5 +23,6 @@ mod rate_limits;
 mod service;
 mod sheet_import;
 mod status_updates;
+mod tls;
 mod tokens;
 mod tracking_sheet;
