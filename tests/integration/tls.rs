@@ -11,8 +11,8 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use actix_web::http::Method;
-use diesel::sql_types::{BigInt, Text};
 use diesel::QueryableByName;
+use diesel::sql_types::{BigInt, Text};
 use serde_json::json;
 
 use crate::common::{TestApp, anonymous_client, send, start, test_config};
@@ -390,8 +390,28 @@ fn the_url_can_come_from_a_file() {
         &["migrate"],
         &[("DATABASE_URL_FILE", &path), ("DATABASE_CA_FILE", &ca)],
     );
-    std::fs::remove_file(&file).expect("the file is removed");
     assert_migrates(&output);
+    // The file's URL is the one used (not the default): its password is checked,
+    // and the wrong one is not shown either.
+    let wrong = cluster
+        .url("localhost", "sslmode=verify-full")
+        .replace(PASSWORD, "not-the-password");
+    std::fs::write(&file, wrong).expect("the file is written");
+    let output = binary(
+        &["migrate"],
+        &[("DATABASE_URL_FILE", &path), ("DATABASE_CA_FILE", &ca)],
+    );
+    std::fs::remove_file(&file).expect("the file is removed");
+    let message = refusal(&output);
+    assert!(
+        message.contains("password authentication failed"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("@localhost:{}/", cluster.port)),
+        "{message}"
+    );
+    assert!(!message.contains("not-the-password"), "{message}");
     // Gone, it is one line naming the setting and the file; a settings error (2).
     let output = binary(&["migrate"], &[("DATABASE_URL_FILE", &path)]);
     let message = refusal(&output);
