@@ -290,80 +290,38 @@ fn tls_config(
         }
         Ok(Arc::new(roots))
     };
-    let builder = match check {
-        Check::Nothing => builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(Unchecked(provider))),
-        Check::Chain => {
-            let verifier = WebPkiServerVerifier::builder_with_provider(roots()?, provider)
-                .build()
-                .map_err(|error| format!("TLS: {error}"))?;
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(ChainOnly(verifier)))
+    let chain = match check {
+        Check::ChainAndName => {
+            return Ok(builder
+                .with_root_certificates(roots()?)
+                .with_no_client_auth());
         }
-        Check::ChainAndName => builder.with_root_certificates(roots()?),
+        Check::Chain => Some(
+            WebPkiServerVerifier::builder_with_provider(roots()?, provider.clone())
+                .build()
+                .map_err(|error| format!("TLS: {error}"))?,
+        ),
+        Check::Nothing => None,
     };
+    let builder = builder
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(Lenient { chain, provider }));
     Ok(builder.with_no_client_auth())
 }
 
-/// `require` without a CA: encrypted, but any certificate is taken (libpq's
-/// meaning). The handshake's signatures are still checked, so that the session
-/// is with whoever holds the certificate's key.
+/// The certificate check of every mode but `verify-full` (which is rustls's own):
+/// with a `chain`, `verify-ca`: signed by the CA, whatever host it names (webpki
+/// checks the chain before the name, so a wrong name alone is forgiven); without,
+/// `prefer` and `require` with no CA: encrypted, but any certificate is taken
+/// (libpq's meaning). The handshake's signatures are checked either way, so that
+/// the session is with whoever holds the certificate's key.
 #[derive(Debug)]
-struct Unchecked(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for Unchecked {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
+struct Lenient {
+    chain: Option<Arc<WebPkiServerVerifier>>,
+    provider: Arc<CryptoProvider>,
 }
 
-/// `verify-ca`: the certificate must be signed by the CA, whatever host it names.
-/// webpki checks the chain before the name, so a wrong name alone is forgiven.
-#[derive(Debug)]
-struct ChainOnly(Arc<WebPkiServerVerifier>);
-
-impl ServerCertVerifier for ChainOnly {
+impl ServerCertVerifier for Lenient {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -372,10 +330,10 @@ impl ServerCertVerifier for ChainOnly {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-        {
+        let Some(chain) = &self.chain else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => Ok(ServerCertVerified::assertion()),
@@ -389,7 +347,12 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -398,11 +361,18 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 

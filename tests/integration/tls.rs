@@ -239,26 +239,12 @@ fn verify_full_accepts_the_right_ca_and_host_name() {
     config.database_ca_file = Some(cluster.ca.clone());
     actix_web::rt::System::new().block_on(async {
         let (address, server) = start(&config);
-        let reply = send(
-            &anonymous_client(),
-            &address,
-            Method::GET,
-            "/readyz",
-            None,
-            Vec::new(),
-        )
-        .await;
-        reply.expect(200);
-        let plans = send(
-            &anonymous_client(),
-            &address,
-            Method::GET,
-            "/api/v1/plans",
-            None,
-            Vec::new(),
-        )
-        .await;
-        plans.expect(200);
+        for path in ["/readyz", "/api/v1/plans"] {
+            let client = anonymous_client();
+            send(&client, &address, Method::GET, path, None, Vec::new())
+                .await
+                .expect(200);
+        }
         server.stop(false).await;
     });
     // The system's roots do not include the test's CA; the password stays hidden.
