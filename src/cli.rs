@@ -133,30 +133,38 @@ pub enum UpdatesCommand {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init(cli.config.log_format);
+    // A setting that cannot be used is a usage error, as clap's own: exit status 2.
+    let config = match cli.config.read_secret_files() {
+        Ok(config) => config,
+        Err(message) => {
+            log::error!("{message}");
+            return ExitCode::from(2);
+        }
+    };
     let outcome = match cli.command.unwrap_or(Command::Serve) {
         Command::Openapi => {
             print!("{}", openapi::to_json(&openapi::document()));
             Ok(())
         }
-        Command::Migrate => db::prepare(&cli.config.database_url),
-        Command::Serve => serve(&cli.config),
-        Command::Import { file, dry_run } => plan_files::import(&cli.config, &file, dry_run),
-        Command::Export { plan_id } => plan_files::export(&cli.config, plan_id),
-        Command::Sheet { plan_id, csv } => plan_files::sheet(&cli.config, plan_id, csv),
+        Command::Migrate => db::Connector::from_config(&config)
+            .map_err(db::SetupError::from)
+            .and_then(|connector| db::prepare(&connector)),
+        Command::Serve => serve(&config),
+        Command::Import { file, dry_run } => plan_files::import(&config, &file, dry_run),
+        Command::Export { plan_id } => plan_files::export(&config, plan_id),
+        Command::Sheet { plan_id, csv } => plan_files::sheet(&config, plan_id, csv),
         Command::Updates(UpdatesCommand::Import {
             plan_id,
             file,
             dry_run,
-        }) => plan_files::import_updates(&cli.config, plan_id, &file, dry_run),
+        }) => plan_files::import_updates(&config, plan_id, &file, dry_run),
         Command::Tokens(TokensCommand::Create {
             name,
             scopes,
             expires_in,
-        }) => token_commands::create(&cli.config, name, scopes, expires_in),
-        Command::Tokens(TokensCommand::List) => token_commands::list(&cli.config),
-        Command::Tokens(TokensCommand::Revoke { token }) => {
-            token_commands::revoke(&cli.config, &token)
-        }
+        }) => token_commands::create(&config, name, scopes, expires_in),
+        Command::Tokens(TokensCommand::List) => token_commands::list(&config),
+        Command::Tokens(TokensCommand::Revoke { token }) => token_commands::revoke(&config, &token),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -169,8 +177,8 @@ pub fn main() -> ExitCode {
 
 /// Migrates the database, then serves the API until a signal stops it.
 fn serve(config: &Config) -> Result<(), db::SetupError> {
-    db::prepare(&config.database_url)
-        .map_err(|error| format!("cannot prepare the database: {error}"))?;
+    let connector = db::Connector::from_config(config)?;
+    db::prepare(&connector).map_err(|error| format!("cannot prepare the database: {error}"))?;
     let listener = TcpListener::bind(&config.listen_addr)
         .map_err(|error| format!("cannot listen on {}: {error}", config.listen_addr))?;
     let address = listener.local_addr()?;

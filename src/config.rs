@@ -2,6 +2,8 @@
 //! variable, read once in `main` (see [`crate::cli`]) and passed down. This module
 //! knows nothing of the rest of the crate.
 
+use std::path::PathBuf;
+
 use clap::{ArgAction, Args, ValueEnum};
 
 /// The request body limit when none is configured: 2 MiB.
@@ -11,10 +13,13 @@ pub const DEFAULT_BODY_LIMIT: usize = 2 * 1024 * 1024;
 #[derive(Debug, Clone, Args)]
 pub struct Config {
     /// PostgreSQL connection URL; the database is created if it does not exist.
+    /// `?sslmode=` as libpq: disable, prefer (the default), require, verify-ca,
+    /// verify-full; `&sslrootcert=PATH` names the CA to check the server against.
     #[arg(
         long,
         env = "DATABASE_URL",
         global = true,
+        hide_env_values = true,
         default_value = "postgres://postgres@127.0.0.1:5432/strategy_tracker"
     )]
     pub database_url: String,
@@ -103,6 +108,21 @@ pub struct Config {
     #[arg(long, env = "WORKERS", global = true)]
     pub workers: Option<usize>,
 
+    /// A file holding the PostgreSQL connection URL, read instead of `DATABASE_URL`
+    /// (for Docker and Kubernetes secrets); surrounding whitespace is ignored.
+    #[arg(
+        long,
+        env = "DATABASE_URL_FILE",
+        global = true,
+        conflicts_with = "database_url"
+    )]
+    pub database_url_file: Option<PathBuf>,
+
+    /// A PEM file of the CA certificates the database server's certificate must be
+    /// signed by (as `sslrootcert` in `DATABASE_URL`); the system's roots otherwise.
+    #[arg(long, env = "DATABASE_CA_FILE", global = true)]
+    pub database_ca_file: Option<PathBuf>,
+
     /// How log lines are written: `text` for people, or `json`, one object a line
     /// (timestamp, level, target, message and the request's fields) for log
     /// collectors. `RUST_LOG` chooses which lines, as always.
@@ -115,4 +135,77 @@ pub struct Config {
 pub enum LogFormat {
     Text,
     Json,
+}
+
+impl Config {
+    /// The settings given as files (`DATABASE_URL_FILE`) read into the settings they
+    /// stand for. An error names the setting and the file, never what it holds.
+    pub fn read_secret_files(mut self) -> Result<Self, String> {
+        if let Some(path) = &self.database_url_file {
+            let text = std::fs::read_to_string(path).map_err(|error| {
+                format!("DATABASE_URL_FILE: cannot read {}: {error}", path.display())
+            })?;
+            if text.trim().is_empty() {
+                return Err(format!("DATABASE_URL_FILE: {} is empty", path.display()));
+            }
+            self.database_url = text.trim().to_owned();
+        }
+        Ok(self)
+    }
+}
+
+/// `url` with its password, if it has one, as `***`, whether in the user
+/// information or a `password=` parameter: the only way a database URL is shown, in
+/// messages and logs alike. The user information ends at the last `@` before the
+/// query, so a password with an unescaped `/` or `@` is hidden too.
+pub fn redacted(url: &str) -> String {
+    let (head, query) = url.split_once('?').unwrap_or((url, ""));
+    let head = match head.find("://").map(|at| at + 3) {
+        Some(start) => match head.rfind('@').filter(|at| *at > start) {
+            Some(at) => match head[start..at].find(':') {
+                Some(colon) => format!("{}:***{}", &head[..start + colon], &head[at..]),
+                None => head.to_owned(),
+            },
+            None => head.to_owned(),
+        },
+        None => head.to_owned(),
+    };
+    if query.is_empty() {
+        return head;
+    }
+    let query: Vec<&str> = query
+        .split('&')
+        .map(|pair| {
+            if pair.starts_with("password=") {
+                "password=***"
+            } else {
+                pair
+            }
+        })
+        .collect();
+    format!("{head}?{}", query.join("&"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted;
+
+    #[test]
+    fn the_password_is_hidden_and_the_rest_shown() {
+        for (url, shown) in [
+            (
+                "postgres://app:s3cret@db:5432/st?sslmode=require",
+                "postgres://app:***@db:5432/st?sslmode=require",
+            ),
+            ("postgres://app:p/a@ss@db/st", "postgres://app:***@db/st"),
+            ("postgres://app@db/st", "postgres://app@db/st"),
+            (
+                "postgres://db/st?user=x&password=s3cret",
+                "postgres://db/st?user=x&password=***",
+            ),
+            ("not a url", "not a url"),
+        ] {
+            assert_eq!(redacted(url), shown);
+        }
+    }
 }

@@ -1,9 +1,13 @@
-//! The database: creating it on first start, migrating it, and the connection pool.
+//! The database: how it is reached ([`Connector`]: TLS, `sslmode`), creating it on
+//! first start, migrating it, and the connection pool.
+
+mod connector;
 
 use std::error::Error;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use diesel::{Connection, QueryableByName, RunQueryDsl};
+use diesel::{QueryableByName, RunQueryDsl};
 use diesel_async::AsyncPgConnection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::{
@@ -12,6 +16,8 @@ use diesel_async::pooled_connection::{
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::config::Config;
+
+pub use connector::Connector;
 
 /// The migrations under `migrations/`, built into the binary.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
@@ -24,9 +30,32 @@ pub type Pool = diesel_async::pooled_connection::deadpool::Pool<AsyncPgConnectio
 /// Why no connection could be had: the database is down or every connection is busy.
 pub type PoolError = diesel_async::pooled_connection::deadpool::PoolError;
 
-/// A blocking connection for set-up work done before the server starts. Outside a
-/// Tokio runtime it runs its own, so call it from plain threads only.
+/// A blocking connection for set-up work done before the server starts
+/// ([`Connector::establish`]). Outside a Tokio runtime it runs its own, so call it
+/// from plain threads only.
 pub type SetupConnection = AsyncConnectionWrapper<AsyncPgConnection>;
+
+impl Connector {
+    /// A blocking connection, for set-up work. The connection's driver is a task on
+    /// the runtime it was made on; the wrapper made inside that runtime blocks on
+    /// it too, and a runtime with a worker thread of its own drives the connection
+    /// between calls. A runtime made per connection would take its driver with it.
+    pub fn establish(&self) -> diesel::ConnectionResult<SetupConnection> {
+        static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+        let runtime = RUNTIME.get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("database-setup")
+                .enable_io()
+                .enable_time()
+                .build()
+                .expect("a runtime for set-up connections starts")
+        });
+        let conn = runtime.block_on(self.connect())?;
+        let _inside = runtime.enter();
+        Ok(SetupConnection::from(conn))
+    }
+}
 
 /// A failure while setting up the database.
 pub type SetupError = Box<dyn Error + Send + Sync>;
@@ -37,15 +66,21 @@ pub type SetupError = Box<dyn Error + Send + Sync>;
 /// threads (a tenth of the throughput of a GET). Connections are made lazily, so
 /// this succeeds while the database is down; requests then answer 503 until it is
 /// back.
-pub fn worker_pool(config: &Config, workers: usize) -> Pool {
+pub fn worker_pool(connector: &Connector, config: &Config, workers: usize) -> Pool {
     let timeout = Some(Duration::from_secs(config.database_timeout_seconds));
     // No test query on every checkout (the default): it doubled the round trips of a
     // one-query read. A connection that broke meanwhile fails its first query, which
     // answers 503, and the pool drops it (`has_broken`) for a fresh one.
     let mut manager_config = ManagerConfig::default();
     manager_config.recycling_method = RecyclingMethod::Fast;
+    let shared = Arc::new(connector.clone());
+    manager_config.custom_setup = Box::new(move |_| {
+        let connector = shared.clone();
+        Box::pin(async move { connector.connect().await })
+    });
+    // The connector has the URL; the manager's copy is for show only.
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
-        &config.database_url,
+        connector.shown(),
         manager_config,
     );
     Pool::builder(manager)
@@ -60,9 +95,9 @@ pub fn worker_pool(config: &Config, workers: usize) -> Pool {
 
 /// Creates the database if it does not exist and applies pending migrations.
 /// Blocking: call it before starting the server, or from a thread of its own.
-pub fn prepare(database_url: &str) -> Result<(), SetupError> {
-    create_database_if_missing(database_url)?;
-    let mut conn = SetupConnection::establish(database_url)?;
+pub fn prepare(connector: &Connector) -> Result<(), SetupError> {
+    create_database_if_missing(connector)?;
+    let mut conn = connector.establish()?;
     // Instances starting together take turns; the lock ends with the connection.
     diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).execute(&mut conn)?;
     let applied = conn.run_pending_migrations(MIGRATIONS)?;
@@ -80,10 +115,12 @@ struct DatabaseName {
 }
 
 /// Connects to the server's `postgres` database and creates the one the URL names.
-pub fn create_database_if_missing(database_url: &str) -> Result<(), SetupError> {
-    let (server_url, name) = split_database_url(database_url)
-        .ok_or("DATABASE_URL must name a database, as in postgres://user@host:5432/name")?;
-    let mut conn = SetupConnection::establish(&server_url)?;
+fn create_database_if_missing(connector: &Connector) -> Result<(), SetupError> {
+    let name = connector
+        .database_name()
+        .ok_or("DATABASE_URL must name a database, as in postgres://user@host:5432/name")?
+        .to_owned();
+    let mut conn = connector.with_database("postgres").establish()?;
     let exists = |conn: &mut SetupConnection| -> Result<bool, diesel::result::Error> {
         let rows: Vec<DatabaseName> =
             diesel::sql_query("SELECT datname FROM pg_database WHERE datname = $1")
@@ -113,16 +150,6 @@ pub fn with_database_name(database_url: &str, name: &str) -> Option<String> {
         "{}{name}{}",
         &database_url[..range.start],
         &database_url[range.end..]
-    ))
-}
-
-/// Splits a database URL into the URL of the server's `postgres` database and the
-/// name of the database it names.
-fn split_database_url(database_url: &str) -> Option<(String, String)> {
-    let name = &database_url[database_name_range(database_url)?];
-    Some((
-        with_database_name(database_url, "postgres")?,
-        name.to_owned(),
     ))
 }
 

@@ -46,10 +46,9 @@ pub fn run(listener: TcpListener, config: &Config) -> std::io::Result<(Server, A
     });
     let stopping = Arc::new(Stopping::default());
     let tokens = Arc::new(TokenCache::default());
-    let feed_signal = web::Data::new(notifications::listen(
-        config.database_url.clone(),
-        tokens.clone(),
-    ));
+    let connector = db::Connector::from_config(config)
+        .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, error))?;
+    let feed_signal = web::Data::new(notifications::listen(connector.clone(), tokens.clone()));
     let access_control = web::Data::new(
         AccessControl::new(
             routes.clone(),
@@ -65,7 +64,7 @@ pub fn run(listener: TcpListener, config: &Config) -> std::io::Result<(Server, A
     let allowed_origins = AllowedOrigins::new(&config.cors_allowed_origins)
         .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, error))?;
     let server = HttpServer::new(move || {
-        let pool = web::Data::new(db::worker_pool(&pool_config, workers));
+        let pool = web::Data::new(db::worker_pool(&connector, &pool_config, workers));
         App::new()
             .into_utoipa_app()
             .configure(api::routes)

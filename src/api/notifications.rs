@@ -7,12 +7,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::ConnectionError;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use futures_util::StreamExt;
 use tokio::sync::watch;
 
 use super::events::FeedSignal;
 use super::middleware::access::TokenCache;
+use crate::db::Connector;
 
 /// The channel the event triggers notify on commit.
 const EVENTS: &str = "strategy_tracker_events";
@@ -21,13 +22,14 @@ const TOKENS: &str = "strategy_tracker_tokens";
 /// How long to wait before connecting again after the connection broke.
 const RECONNECT_AFTER: Duration = Duration::from_secs(1);
 
-/// Starts listening on the database at `database_url`, in the background, for as
-/// long as the returned signal (or a clone of its app data) is alive.
-pub fn listen(database_url: String, tokens: Arc<TokenCache>) -> FeedSignal {
+/// Starts listening on the database `connector` reaches, in the background, for as
+/// long as the returned signal (or a clone of its app data) is alive. Its errors
+/// show the URL without the password ([`Connector::connect`]).
+pub fn listen(connector: Connector, tokens: Arc<TokenCache>) -> FeedSignal {
     let (sender, receiver) = watch::channel(0);
     actix_web::rt::spawn(async move {
         while !sender.is_closed() {
-            if let Err(error) = forward(&database_url, &sender, &tokens).await {
+            if let Err(error) = forward(&connector, &sender, &tokens).await {
                 log::debug!("notification listener: {error}; reconnecting");
             }
             tokens.set_listening(false);
@@ -38,11 +40,11 @@ pub fn listen(database_url: String, tokens: Arc<TokenCache>) -> FeedSignal {
 }
 
 async fn forward(
-    database_url: &str,
+    connector: &Connector,
     feed: &watch::Sender<u64>,
     tokens: &TokenCache,
 ) -> Result<(), ConnectionError> {
-    let mut conn = AsyncPgConnection::establish(database_url).await?;
+    let mut conn = connector.connect().await?;
     for channel in [EVENTS, TOKENS] {
         diesel::sql_query(format!("LISTEN {channel}"))
             .execute(&mut conn)

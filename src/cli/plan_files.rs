@@ -6,7 +6,6 @@
 use std::io::Write;
 use std::path::Path;
 
-use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -104,9 +103,10 @@ pub(crate) fn on_database<T>(
     config: &Config,
     work: impl AsyncFnOnce(&mut Writer<'_>) -> Result<T, ApiError>,
 ) -> Result<T, SetupError> {
-    db::prepare(&config.database_url)?;
+    let connector = db::Connector::from_config(config)?;
+    db::prepare(&connector)?;
     let result = actix_web::rt::System::new().block_on(async {
-        let mut conn = AsyncPgConnection::establish(&config.database_url).await?;
+        let mut conn = connector.connect().await?;
         let actor = std::env::var("USER").map_or_else(
             |_| "command line".to_owned(),
             |user| format!("command line ({user})"),

@@ -59,7 +59,8 @@ fn template() -> &'static str {
         let url = database_url(&name);
         // A plain thread: the set-up connection runs its own runtime.
         std::thread::spawn(move || {
-            db::prepare(&url).expect("the template database migrates");
+            db::prepare(&db::Connector::new(&url, None).expect("a valid URL"))
+                .expect("the template database migrates");
             let token = TokenSecret::parse(TEST_TOKEN).expect("the test token is well formed");
             let digest: String = token.digest().iter().map(|b| format!("{b:02x}")).collect();
             let mut conn =
@@ -166,6 +167,8 @@ pub fn test_config(database_url: String) -> Config {
         rate_limit_per_token: 0,
         rate_limit_per_address: 0,
         workers: Some(1),
+        database_url_file: None,
+        database_ca_file: None,
         log_format: LogFormat::Text,
     }
 }

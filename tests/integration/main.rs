@@ -25,5 +25,6 @@ mod rate_limits;
 mod service;
 mod sheet_import;
 mod status_updates;
+mod tls;
 mod tokens;
 mod tracking_sheet;

@@ -84,7 +84,8 @@ fn migrations_apply_roll_back_and_apply_again_and_match_the_schema() {
     let name = format!("strategy_tracker_migrations_{}", Uuid::now_v7().simple());
     let url = database_url(&name);
 
-    db::prepare(&url).expect("the migrations apply to a new database");
+    db::prepare(&db::Connector::new(&url, None).expect("a valid URL"))
+        .expect("the migrations apply to a new database");
     let mut conn = SetupConnection::establish(&url).expect("the new database accepts connections");
     let applied = columns(&mut conn);
     conn.revert_all_migrations(MIGRATIONS)
