@@ -166,6 +166,8 @@ pub fn test_config(database_url: String) -> Config {
         rate_limit_per_token: 0,
         rate_limit_per_address: 0,
         workers: Some(1),
+        trusted_proxies: Vec::new(),
+        migrate_on_start: true,
     }
 }
 

@@ -1,4 +1,5 @@
-//! One log line per request (method, path, status, latency, request id), and the
+//! One log line per request (method, path, status, latency, request id, client
+//! address), and the
 //! request id in an `X-Request-Id` response header so a user can quote it.
 
 use std::time::Instant;
@@ -8,6 +9,8 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use uuid::Uuid;
+
+use super::client_address;
 
 /// The header that carries the request id both ways.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -30,6 +33,7 @@ pub async fn request_log(
         });
     let method = request.method().clone();
     let path = request.path().to_owned();
+    let client = client_address::of(&request);
     // An error, rather than a response, is answered by the server itself (a
     // request past its deadline): logged the same, without the header.
     let outcome = next.call(request).await;
@@ -44,7 +48,7 @@ pub async fn request_log(
         log::error!("request {id} failed: {error}");
     }
     log::info!(
-        "{method} {path} {} {:.1}ms request_id={id}",
+        "{method} {path} {} {:.1}ms request_id={id} client={client}",
         status.as_u16(),
         started.elapsed().as_secs_f64() * 1000.0
     );
