@@ -226,7 +226,7 @@ fn invalid_setting(error: &clap::Error) -> Option<String> {
     let Some(ContextValue::String(argument)) = error.get(ContextKind::InvalidArg) else {
         return None;
     };
-    let long = argument.strip_prefix("--")?.split([' ', '=']).next()?;
+    let long = argument.strip_prefix("--")?.split([' ', '=', '[']).next()?;
     let command = Cli::command();
     let setting = command
         .get_arguments()

@@ -136,6 +136,14 @@ impl TestDatabase {
         Self { name }
     }
 
+    /// A name for a database that does not exist yet, for what creates it; dropped
+    /// with the value if it was made.
+    pub fn unmade() -> Self {
+        Self {
+            name: format!("strategy_tracker_test_{}", Uuid::now_v7().simple()),
+        }
+    }
+
     pub fn url(&self) -> String {
         database_url(&self.name)
     }

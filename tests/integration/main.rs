@@ -17,6 +17,7 @@ mod idempotency;
 mod layers;
 mod measures;
 mod migrations;
+mod operations;
 mod plans;
 mod progress;
 mod query_plans;
