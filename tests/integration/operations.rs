@@ -133,11 +133,14 @@ fn closed_port() -> u16 {
         .port()
 }
 
+/// Environment variables and their values.
+type Settings<'a> = &'a [(&'a str, &'a str)];
+
 #[test]
 fn every_invalid_setting_is_one_line_naming_it_and_nothing_is_migrated() {
     let database = TestDatabase::unmade();
     let url = database.url();
-    let cases: &[(&[(&str, &str)], &[&str])] = &[
+    let cases: &[(Settings, &[&str])] = &[
         (&[("WORKERS", "0")], &["WORKERS", "at least 1"]),
         (
             &[("WORKERS", "4"), ("DATABASE_POOL_SIZE", "2")],
