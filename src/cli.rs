@@ -1,8 +1,10 @@
 //! The command line: `strategy-tracker [COMMAND]`, serving the API by default. The
 //! other commands run the same domain code as the routes, against the database
 //! directly: imports and exports of plan files ([`plan_files`]) and API tokens
-//! ([`token_commands`]), which is how the first admin token is made.
+//! ([`token_commands`]), which is how the first admin token is made, and the
+//! container's health check ([`healthcheck`]).
 
+mod healthcheck;
 mod plan_files;
 mod token_commands;
 
@@ -10,7 +12,8 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::error::{ContextKind, ContextValue};
+use clap::{CommandFactory, Parser, Subcommand};
 use uuid::Uuid;
 
 use crate::config::Config;
@@ -32,10 +35,26 @@ pub struct Cli {
 /// What to do; `serve` when none is given.
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
-    /// Apply pending database migrations, then serve the API (the default).
+    /// Apply pending database migrations (unless MIGRATE_ON_START is false), then
+    /// serve the API (the default).
     Serve,
-    /// Apply pending database migrations and exit.
-    Migrate,
+    /// Apply pending database migrations and exit. Instances migrating at once take
+    /// turns, so each migration is applied once.
+    Migrate {
+        /// Apply nothing: list the pending migrations on standard output and exit
+        /// with status 1 if there are any (0 if there are none), for a deploy
+        /// pipeline.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Exit with status 0 if the service answers 200 on /readyz within a few
+    /// seconds, non-zero otherwise: a container's HEALTHCHECK, with no curl needed.
+    Healthcheck {
+        /// The URL to ask, such as http://127.0.0.1:8080/readyz (plain HTTP; /readyz
+        /// when it has no path). By default, LISTEN_ADDR's (127.0.0.1 for 0.0.0.0).
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// Print the OpenAPI document and exit.
     Openapi,
     /// Create a plan from a file: a JSON plan document (*.json) or a plan outline in
@@ -128,17 +147,22 @@ pub enum UpdatesCommand {
     },
 }
 
-/// Parses the command line, sets up logging and runs the command; the exit code
-/// says whether it worked (its error is logged).
+/// Parses the command line and checks the settings, sets up logging and runs the
+/// command; the exit code says whether it worked (its error is logged). Invalid
+/// settings exit with status 2, as clap does for a bad command line, before
+/// anything touches the database.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match parse() {
+        Ok(cli) => cli,
+        Err(exit) => return exit,
+    };
     logging::init(cli.config.log_format);
     // A setting that cannot be used is a usage error, as clap's own: exit status 2.
     let config = match cli.config.read_secret_files() {
         Ok(config) => config,
         Err(message) => {
             log::error!("{message}");
-            return ExitCode::from(2);
+            return ExitCode::from(INVALID_SETTING);
         }
     };
     let outcome = match cli.command.unwrap_or(Command::Serve) {
@@ -146,9 +170,11 @@ pub fn main() -> ExitCode {
             print!("{}", openapi::to_json(&openapi::document()));
             Ok(())
         }
-        Command::Migrate => db::Connector::from_config(&config)
+        Command::Migrate { check: false } => db::Connector::from_config(&config)
             .map_err(db::SetupError::from)
             .and_then(|connector| db::prepare(&connector)),
+        Command::Migrate { check: true } => check_migrations(&config),
+        Command::Healthcheck { url } => healthcheck::check(&config, url.as_deref()),
         Command::Serve => serve(&config),
         Command::Import { file, dry_run } => plan_files::import(&config, &file, dry_run),
         Command::Export { plan_id } => plan_files::export(&config, plan_id),
@@ -175,10 +201,91 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Migrates the database, then serves the API until a signal stops it.
+/// The exit status of an invalid setting, the same as clap's for a bad command line.
+const INVALID_SETTING: u8 = 2;
+
+/// The command line and settings, or the exit code after saying what is wrong:
+/// an invalid setting in one line that names its environment variable (what an
+/// operator sets), with no `--help` hint after it.
+fn parse() -> Result<Cli, ExitCode> {
+    let cli = Cli::try_parse().map_err(|error| match invalid_setting(&error) {
+        Some(line) => {
+            eprintln!("{line}");
+            ExitCode::from(INVALID_SETTING)
+        }
+        // Help, the version, a wrong subcommand or argument: as clap says it.
+        None => {
+            // Nothing more can be said if the terminal is gone.
+            let _ = error.print();
+            ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(INVALID_SETTING))
+        }
+    })?;
+    cli.config.check().map_err(|rule| {
+        eprintln!("error: {rule}");
+        ExitCode::from(INVALID_SETTING)
+    })?;
+    Ok(cli)
+}
+
+/// clap's first line for a setting's invalid value (`error: invalid value '0' for
+/// '--workers <WORKERS>': ...`), naming the setting by its environment variable
+/// and flag instead; `None` for errors that are not about a setting's value.
+fn invalid_setting(error: &clap::Error) -> Option<String> {
+    let Some(ContextValue::String(argument)) = error.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let long = argument.strip_prefix("--")?.split([' ', '=', '[']).next()?;
+    let command = Cli::command();
+    let setting = command
+        .get_arguments()
+        .find(|arg| arg.get_long() == Some(long))?
+        .get_env()?
+        .to_str()?
+        .to_owned();
+    let rendered = error.render().to_string();
+    let line = rendered.lines().next()?;
+    Some(line.replace(&format!("'{argument}'"), &format!("{setting} (--{long})")))
+}
+
+/// `migrate --check`: the pending migrations on standard output, and an error
+/// (exit status 1) if there are any.
+fn check_migrations(config: &Config) -> Result<(), db::SetupError> {
+    let pending = db::pending(&db::Connector::from_config(config)?)?;
+    if pending.is_empty() {
+        log::info!("no migrations are pending");
+        return Ok(());
+    }
+    for name in &pending {
+        println!("{name}");
+    }
+    Err(pending_error(&pending).into())
+}
+
+fn pending_error(pending: &[String]) -> String {
+    format!(
+        "{} migrations are pending ({}): apply them with `strategy-tracker migrate`",
+        pending.len(),
+        pending.join(", ")
+    )
+}
+
+/// Migrates the database (or, with MIGRATE_ON_START=false, checks that nothing is
+/// pending), then serves the API until a signal stops it.
 fn serve(config: &Config) -> Result<(), db::SetupError> {
     let connector = db::Connector::from_config(config)?;
-    db::prepare(&connector).map_err(|error| format!("cannot prepare the database: {error}"))?;
+    if config.migrate_on_start {
+        db::prepare(&connector).map_err(|error| format!("cannot prepare the database: {error}"))?;
+    } else {
+        let pending = db::pending(&connector)
+            .map_err(|error| format!("cannot check the database's migrations: {error}"))?;
+        if !pending.is_empty() {
+            return Err(format!(
+                "{}, or set MIGRATE_ON_START=true; not serving an outdated schema",
+                pending_error(&pending)
+            )
+            .into());
+        }
+    }
     let listener = TcpListener::bind(&config.listen_addr)
         .map_err(|error| format!("cannot listen on {}: {error}", config.listen_addr))?;
     let address = listener.local_addr()?;

@@ -2,6 +2,8 @@
 //! variable, read once in `main` (see [`crate::cli`]) and passed down. This module
 //! knows nothing of the rest of the crate.
 
+use std::fmt;
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{ArgAction, Args, ValueEnum};
@@ -29,7 +31,8 @@ pub struct Config {
         long,
         env = "LISTEN_ADDR",
         global = true,
-        default_value = "127.0.0.1:8080"
+        default_value = "127.0.0.1:8080",
+        value_parser = parse_listen_addr
     )]
     pub listen_addr: String,
 
@@ -65,8 +68,10 @@ pub struct Config {
     pub body_limit_bytes: usize,
 
     /// Refuse PATCH and DELETE requests without `If-Match` (428), so that no editor
-    /// overwrites a change they have not seen.
-    #[arg(long, env = "REQUIRE_IF_MATCH", global = true)]
+    /// overwrites a change they have not seen. The flag alone means true.
+    #[arg(long, env = "REQUIRE_IF_MATCH", global = true, num_args = 0..=1,
+          require_equals = true, default_value_t = false, default_missing_value = "true",
+          value_parser = parse_bool, action = ArgAction::Set)]
     pub require_if_match: bool,
 
     /// Origins whose browser pages may call the API (CORS), comma-separated, such as
@@ -75,14 +80,15 @@ pub struct Config {
         long,
         env = "CORS_ALLOWED_ORIGINS",
         global = true,
-        value_delimiter = ','
+        value_delimiter = ',',
+        value_parser = parse_origin
     )]
     pub cors_allowed_origins: Vec<String>,
 
     /// Whether plans that are not drafts may be read without a token. With `false`,
     /// every read needs a token with the read scope.
     #[arg(long, env = "PUBLIC_READING", global = true, default_value_t = true,
-          action = ArgAction::Set)]
+          value_parser = parse_bool, action = ArgAction::Set)]
     pub public_reading: bool,
 
     /// Requests a minute each token may make, in bursts of up to as many; 0 for no limit.
@@ -104,8 +110,9 @@ pub struct Config {
     )]
     pub rate_limit_per_address: u32,
 
-    /// HTTP worker threads; one per CPU core when not set.
-    #[arg(long, env = "WORKERS", global = true)]
+    /// HTTP worker threads; when not set, one per CPU core, but no more than
+    /// DATABASE_POOL_SIZE (each worker needs a connection of its own).
+    #[arg(long, env = "WORKERS", global = true, value_parser = parse_workers)]
     pub workers: Option<usize>,
 
     /// A file holding the PostgreSQL connection URL, read instead of `DATABASE_URL`
@@ -128,6 +135,20 @@ pub struct Config {
     /// collectors. `RUST_LOG` chooses which lines, as always.
     #[arg(long, env = "LOG_FORMAT", global = true, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// Addresses or networks (CIDR, such as 10.0.0.0/8 or fd00::/8) of the reverse
+    /// proxies in front of the service, comma-separated. Only from these is the
+    /// client's address taken from `X-Forwarded-For` or `Forwarded`; from anyone
+    /// else those headers are ignored. None when not set.
+    #[arg(long, env = "TRUSTED_PROXIES", global = true, value_delimiter = ',',
+          value_parser = Network::parse)]
+    pub trusted_proxies: Vec<Network>,
+
+    /// Whether `serve` applies pending migrations before serving. With `false`, it
+    /// refuses to start while any are pending: run `strategy-tracker migrate` first.
+    #[arg(long, env = "MIGRATE_ON_START", global = true, default_value_t = true,
+          value_parser = parse_bool, action = ArgAction::Set)]
+    pub migrate_on_start: bool,
 }
 
 /// How log lines are written (see [`Config::log_format`]).
@@ -186,9 +207,250 @@ pub fn redacted(url: &str) -> String {
     format!("{head}?{}", query.join("&"))
 }
 
+impl Config {
+    /// The HTTP workers to run: `WORKERS`, or one per CPU core up to the pool's
+    /// size, so that every worker's pool has at least one connection.
+    pub fn worker_count(&self) -> usize {
+        self.workers.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map_or(1, usize::from)
+                .min(usize::from(self.pool_size))
+        })
+    }
+
+    /// The rules between settings, which no single one's parser can check; the
+    /// error names the settings by their environment variables. Checked before
+    /// anything touches the database.
+    pub fn check(&self) -> Result<(), String> {
+        if let Some(workers) = self.workers
+            && usize::from(self.pool_size) < workers
+        {
+            return Err(format!(
+                "DATABASE_POOL_SIZE ({}) must be at least WORKERS ({workers}): each HTTP worker needs a database connection of its own",
+                self.pool_size
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A yes or no: `true`/`false`, `1`/`0` or `yes`/`no`, in any case.
+fn parse_bool(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        _ => Err("must be true or false (or 1 or 0, yes or no)".to_owned()),
+    }
+}
+
+fn parse_workers(text: &str) -> Result<usize, String> {
+    text.parse()
+        .ok()
+        .filter(|workers| *workers >= 1)
+        .ok_or_else(|| "must be a whole number, at least 1".to_owned())
+}
+
+/// `host:port`, such as `127.0.0.1:8080`, `0.0.0.0:8080` or `[::]:8080`; checked
+/// here so that a typo is refused before the database is migrated.
+fn parse_listen_addr(text: &str) -> Result<String, String> {
+    split_host_port(text)
+        .map(|_| text.to_owned())
+        .ok_or_else(|| "must be a host and a port, such as 127.0.0.1:8080 or [::]:8080".to_owned())
+}
+
+/// `host:port` or `[v6]:port` as a host, brackets taken off, and a port.
+pub fn split_host_port(authority: &str) -> Option<(&str, u16)> {
+    let (host, port) = authority.rsplit_once(':')?;
+    let host = host
+        .strip_prefix('[')
+        .and_then(|host| host.strip_suffix(']'))
+        .unwrap_or(host);
+    (!host.is_empty()).then_some((host, port.parse().ok()?))
+}
+
+/// A browser origin: a scheme and a host (and port), nothing after; lowercased, as
+/// browsers send it.
+fn parse_origin(text: &str) -> Result<String, String> {
+    let origin = text.trim();
+    let host = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    match host {
+        // Letters, digits and what a host name, an IPv6 literal or a port may hold:
+        // anything else `actix-cors` would refuse when each worker starts, with only
+        // a log line to say why.
+        Some(host)
+            if !host.is_empty()
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~:[]%".contains(&b)) =>
+        {
+            Ok(origin.to_ascii_lowercase())
+        }
+        _ => Err(
+            "must be a scheme and host such as https://members.example.org (no path, no trailing slash, no wildcard)"
+                .to_owned(),
+        ),
+    }
+}
+
+/// An address or a network of addresses: `192.0.2.7`, `10.0.0.0/8`, `2001:db8::/32`.
+/// Written by hand: a comparison of leading bits is all a CIDR needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Network {
+    address: IpAddr,
+    prefix: u8,
+}
+
+impl Network {
+    /// Reads `address` or `address/prefix`; the error says what is wrong.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let (address, prefix) = text
+            .split_once('/')
+            .map_or((text, None), |(a, p)| (a, Some(p)));
+        let address: IpAddr = address.parse().map_err(|_| {
+            "must be IP addresses or networks such as 10.0.0.1, 10.0.0.0/8 or fd00::/8".to_owned()
+        })?;
+        let bits = if address.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => bits,
+            Some(prefix) => prefix
+                .parse::<u8>()
+                .ok()
+                .filter(|prefix| *prefix <= bits)
+                .ok_or_else(|| format!("{text}: the prefix length must be 0 to {bits}"))?,
+        };
+        let network = Self { address, prefix };
+        // 10.0.0.1/8 is most likely a typo for 10.0.0.0/8, or for 10.0.0.1/32.
+        if mask(address, prefix) != bits_of(address) {
+            return Err(format!(
+                "{text} has bits set past its /{prefix}: write the network's first address, or the address alone"
+            ));
+        }
+        Ok(network)
+    }
+
+    /// Whether `address` is in this network. An IPv4 address seen on an IPv6
+    /// socket (`::ffff:192.0.2.7`) counts as the IPv4 address it is.
+    pub fn contains(&self, address: IpAddr) -> bool {
+        let address = address.to_canonical();
+        address.is_ipv4() == self.address.is_ipv4()
+            && mask(address, self.prefix) == bits_of(self.address)
+    }
+}
+
+impl fmt::Display for Network {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.address, self.prefix)
+    }
+}
+
+/// The address's bits, IPv4 ones in the low 32.
+fn bits_of(address: IpAddr) -> u128 {
+    match address {
+        IpAddr::V4(v4) => u128::from(u32::from(v4)),
+        IpAddr::V6(v6) => u128::from(v6),
+    }
+}
+
+/// The address's leading `prefix` bits, the rest cleared.
+fn mask(address: IpAddr, prefix: u8) -> u128 {
+    let bits = if address.is_ipv4() { 32 } else { 128 };
+    let cleared = bits - u32::from(prefix);
+    let kept = u128::MAX.checked_shl(cleared).unwrap_or(0);
+    bits_of(address) & kept
+}
+
 #[cfg(test)]
 mod tests {
-    use super::redacted;
+    use super::*;
+
+    fn network(text: &str) -> Network {
+        Network::parse(text).expect("a valid network")
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().expect("an address")
+    }
+
+    #[test]
+    fn networks_contain_the_addresses_their_prefix_covers() {
+        assert!(network("10.0.0.0/8").contains(ip("10.255.1.2")));
+        assert!(!network("10.0.0.0/8").contains(ip("11.0.0.1")));
+        assert!(network("192.0.2.7").contains(ip("192.0.2.7")));
+        assert!(!network("192.0.2.7").contains(ip("192.0.2.8")));
+        assert!(network("0.0.0.0/0").contains(ip("203.0.113.1")));
+        assert!(!network("0.0.0.0/0").contains(ip("2001:db8::1")));
+        assert!(network("2001:db8::/32").contains(ip("2001:db8:ffff::1")));
+        assert!(!network("2001:db8::/32").contains(ip("2001:db9::1")));
+        assert!(network("::1").contains(ip("::1")));
+        assert!(network("127.0.0.1").contains(ip("::ffff:127.0.0.1")));
+    }
+
+    #[test]
+    fn a_network_that_is_not_one_is_refused_saying_why() {
+        for (bad, says) in [
+            ("10.0.0.1/8", "bits set past its /8"),
+            ("10.0.0.0/33", "0 to 32"),
+            ("::/129", "0 to 128"),
+            ("10.0.0/8", "such as 10.0.0.1"),
+            ("proxy.internal", "such as 10.0.0.1"),
+            ("", "such as 10.0.0.1"),
+        ] {
+            let error = Network::parse(bad).expect_err(bad);
+            assert!(error.contains(says), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn origins_are_a_scheme_and_a_host() {
+        assert_eq!(
+            parse_origin(" https://MEMBERS.example.org ").as_deref(),
+            Ok("https://members.example.org")
+        );
+        assert!(parse_origin("http://localhost:3000").is_ok());
+        for bad in [
+            "members.example.org",
+            "https://",
+            "https://members.example.org/",
+            "https://*.example.org",
+            "https://exa mple.org",
+            "https://user@example.org",
+            "*",
+        ] {
+            assert!(parse_origin(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn yes_and_no_are_spelled_three_ways() {
+        for yes in ["true", "TRUE", "1", "yes", "Yes"] {
+            assert_eq!(parse_bool(yes), Ok(true), "{yes}");
+        }
+        for no in ["false", "False", "0", "no", "NO"] {
+            assert_eq!(parse_bool(no), Ok(false), "{no}");
+        }
+        for neither in ["", "on", "2", "maybe"] {
+            assert!(parse_bool(neither).is_err(), "{neither}");
+        }
+    }
+
+    #[test]
+    fn a_listen_address_has_a_host_and_a_port() {
+        for good in ["127.0.0.1:8080", "[::]:80", "localhost:0"] {
+            assert!(parse_listen_addr(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "8080",
+            ":8080",
+            "127.0.0.1",
+            "127.0.0.1:http",
+            "127.0.0.1:70000",
+        ] {
+            assert!(parse_listen_addr(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn the_password_is_hidden_and_the_rest_shown() {

@@ -7,6 +7,8 @@ use std::error::Error;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use diesel::migration::MigrationSource;
+use diesel::pg::Pg;
 use diesel::{QueryableByName, RunQueryDsl};
 use diesel_async::AsyncPgConnection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
@@ -107,28 +109,71 @@ pub fn prepare(connector: &Connector) -> Result<(), SetupError> {
     Ok(())
 }
 
+/// The migrations not yet applied, by name (`<version>_<what it does>`), oldest
+/// first: all of them if the database does not exist yet. Only reads, so that a
+/// deploy pipeline can ask without changing anything (diesel's own
+/// `pending_migrations` creates its bookkeeping table).
+pub fn pending(connector: &Connector) -> Result<Vec<String>, SetupError> {
+    let name = connector
+        .database_name()
+        .ok_or(NO_DATABASE_NAME)?
+        .to_owned();
+    let mut server = connector.with_database("postgres").establish()?;
+    let applied: Vec<String> = if database_exists(&mut server, &name)? {
+        let mut conn = connector.establish()?;
+        let bookkept: Vec<Row> =
+            diesel::sql_query("SELECT to_regclass('__diesel_schema_migrations')::text AS value")
+                .load(&mut conn)?;
+        if bookkept.iter().any(|row| row.value.is_some()) {
+            diesel::sql_query("SELECT version::text AS value FROM __diesel_schema_migrations")
+                .load::<Row>(&mut conn)?
+                .into_iter()
+                .filter_map(|row| row.value)
+                .collect()
+        } else {
+            Vec::new()
+        }
+    } else {
+        Vec::new()
+    };
+    let mut pending: Vec<String> = MigrationSource::<Pg>::migrations(&MIGRATIONS)?
+        .iter()
+        .filter(|migration| !applied.contains(&migration.name().version().to_string()))
+        .map(|migration| migration.name().to_string())
+        .collect();
+    pending.sort();
+    Ok(pending)
+}
+
+/// One nullable text column, for the few queries made before the schema exists.
 #[derive(QueryableByName)]
-struct DatabaseName {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    #[expect(dead_code, reason = "only whether a row comes back matters")]
-    datname: String,
+struct Row {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    value: Option<String>,
+}
+
+const NO_DATABASE_NAME: &str =
+    "DATABASE_URL must name a database, as in postgres://user@host:5432/name";
+
+fn database_exists(
+    server: &mut SetupConnection,
+    name: &str,
+) -> Result<bool, diesel::result::Error> {
+    let rows: Vec<Row> =
+        diesel::sql_query("SELECT datname::text AS value FROM pg_database WHERE datname = $1")
+            .bind::<diesel::sql_types::Text, _>(name)
+            .load(server)?;
+    Ok(!rows.is_empty())
 }
 
 /// Connects to the server's `postgres` database and creates the one the URL names.
 fn create_database_if_missing(connector: &Connector) -> Result<(), SetupError> {
     let name = connector
         .database_name()
-        .ok_or("DATABASE_URL must name a database, as in postgres://user@host:5432/name")?
+        .ok_or(NO_DATABASE_NAME)?
         .to_owned();
     let mut conn = connector.with_database("postgres").establish()?;
-    let exists = |conn: &mut SetupConnection| -> Result<bool, diesel::result::Error> {
-        let rows: Vec<DatabaseName> =
-            diesel::sql_query("SELECT datname FROM pg_database WHERE datname = $1")
-                .bind::<diesel::sql_types::Text, _>(&name)
-                .load(conn)?;
-        Ok(!rows.is_empty())
-    };
-    if exists(&mut conn)? {
+    if database_exists(&mut conn, &name)? {
         return Ok(());
     }
     let create = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
@@ -138,7 +183,7 @@ fn create_database_if_missing(connector: &Connector) -> Result<(), SetupError> {
             Ok(())
         }
         // Another instance starting at the same moment may have created it first.
-        Err(_) if exists(&mut conn)? => Ok(()),
+        Err(_) if database_exists(&mut conn, &name)? => Ok(()),
         Err(error) => Err(error.into()),
     }
 }

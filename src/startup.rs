@@ -13,6 +13,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::api::middleware::access::{self, AccessControl, TokenCache};
+use crate::api::middleware::client_address::TrustedProxies;
 use crate::api::middleware::cors::{self, AllowedOrigins};
 use crate::api::middleware::deadline::{self, RequestTimeout};
 use crate::api::middleware::rate_limit::RateLimiter;
@@ -33,9 +34,7 @@ pub fn run(listener: TcpListener, config: &Config) -> std::io::Result<(Server, A
     let document = openapi::document();
     let routes = Arc::new(RouteTable::from_document(&document));
     let document_json = web::Data::new(OpenApiJson(openapi::to_json(&document)));
-    let workers = config
-        .workers
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let workers = config.worker_count();
     let pool_config = config.clone();
     let body_limit = config.body_limit_bytes;
     let request_timeout = web::Data::new(RequestTimeout(Duration::from_secs(
@@ -61,8 +60,8 @@ pub fn run(listener: TcpListener, config: &Config) -> std::io::Result<(Server, A
     let tokens = web::Data::from(tokens);
     let route_table = web::Data::from(routes);
     let stopping_data = web::Data::from(stopping.clone());
-    let allowed_origins = AllowedOrigins::new(&config.cors_allowed_origins)
-        .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, error))?;
+    let allowed_origins = AllowedOrigins::new(&config.cors_allowed_origins);
+    let trusted_proxies = web::Data::new(TrustedProxies::new(config.trusted_proxies.clone()));
     let server = HttpServer::new(move || {
         let pool = web::Data::new(db::worker_pool(&connector, &pool_config, workers));
         App::new()
@@ -82,6 +81,7 @@ pub fn run(listener: TcpListener, config: &Config) -> std::io::Result<(Server, A
             .app_data(extract::path_config())
             .app_data(write_policy.clone())
             .app_data(feed_signal.clone())
+            .app_data(trusted_proxies.clone())
             .app_data(access_control.clone())
             .app_data(tokens.clone())
             .app_data(request_timeout.clone())

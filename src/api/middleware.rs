@@ -5,6 +5,7 @@
 //! limits), entity tags, and idempotent retries.
 
 pub mod access;
+pub mod client_address;
 pub mod compression;
 pub mod conditional;
 pub mod cors;

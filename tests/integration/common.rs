@@ -137,6 +137,14 @@ impl TestDatabase {
         Self { name }
     }
 
+    /// A name for a database that does not exist yet, for what creates it; dropped
+    /// with the value if it was made.
+    pub fn unmade() -> Self {
+        Self {
+            name: format!("strategy_tracker_test_{}", Uuid::now_v7().simple()),
+        }
+    }
+
     pub fn url(&self) -> String {
         database_url(&self.name)
     }
@@ -170,6 +178,8 @@ pub fn test_config(database_url: String) -> Config {
         database_url_file: None,
         database_ca_file: None,
         log_format: LogFormat::Text,
+        trusted_proxies: Vec::new(),
+        migrate_on_start: true,
     }
 }
 

@@ -18,6 +18,7 @@ mod layers;
 mod logging;
 mod measures;
 mod migrations;
+mod operations;
 mod plans;
 mod progress;
 mod query_plans;

@@ -1,10 +1,13 @@
 //! Rate limits: each token, and each address for calls without a working token, may
 //! make so many requests a minute; past that a 429 with `Retry-After`, and every
 //! counted answer says what is left in the `RateLimit` headers. The limit holds
-//! across the workers of an instance.
+//! across the workers of an instance. Behind a trusted proxy the address is the
+//! client's it forwards; from anyone else forwarding headers change nothing.
 
 use actix_web::http::Method;
 use serde_json::json;
+
+use strategy_tracker::config::Network;
 
 use crate::common::{Reply, TEST_TOKEN, TestApp};
 
@@ -167,4 +170,67 @@ async fn without_limits_nothing_is_counted_or_announced() {
         assert_eq!(reply.header("ratelimit"), None);
         assert_eq!(reply.header("ratelimit-policy"), None);
     }
+}
+
+fn networks(list: &[&str]) -> Vec<Network> {
+    list.iter()
+        .map(|text| Network::parse(text).expect("a valid network"))
+        .collect()
+}
+
+#[actix_web::test]
+async fn forwarding_headers_from_an_untrusted_address_do_not_escape_its_limit() {
+    // The test client is 127.0.0.1: trusted by nobody, then not among the proxies.
+    for trusted in [vec![], networks(&["10.0.0.1", "192.168.0.0/16"])] {
+        let app = TestApp::spawn_with(|config| {
+            config.rate_limit_per_address = 2;
+            config.trusted_proxies = trusted.clone();
+        })
+        .await;
+        let spoofed = [
+            [
+                ("X-Forwarded-For", "203.0.113.1"),
+                ("Forwarded", "for=203.0.113.1"),
+            ],
+            [
+                ("X-Forwarded-For", "203.0.113.2"),
+                ("Forwarded", "for=\"[2001:db8::2]\""),
+            ],
+            [
+                ("X-Forwarded-For", "203.0.113.3"),
+                ("Forwarded", "for=203.0.113.3"),
+            ],
+        ];
+        let mut statuses = Vec::new();
+        for headers in &spoofed {
+            statuses.push(list_plans(&app, headers).await.status);
+        }
+        assert_eq!(statuses, [200, 200, 429], "trusting {trusted:?}");
+    }
+}
+
+#[actix_web::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_a_limit_of_its_own() {
+    let app = TestApp::spawn_with(|config| {
+        config.rate_limit_per_address = 1;
+        config.trusted_proxies = networks(&["127.0.0.1", "::1"]);
+    })
+    .await;
+    let status = async |headers: &[(&str, &str)]| list_plans(&app, headers).await.status;
+
+    assert_eq!(status(&[("X-Forwarded-For", "203.0.113.1")]).await, 200);
+    assert_eq!(status(&[("X-Forwarded-For", "203.0.113.1")]).await, 429);
+    assert_eq!(status(&[("X-Forwarded-For", "203.0.113.2")]).await, 200);
+    // What a client wrote left of what the proxy appended does not make it anew.
+    assert_eq!(
+        status(&[("X-Forwarded-For", "198.51.100.7, 203.0.113.2")]).await,
+        429
+    );
+    // RFC 7239's header, with an IPv6 client and its port.
+    let forwarded = [("Forwarded", "for=\"[2001:db8::1]:4711\";proto=https")];
+    assert_eq!(status(&forwarded).await, 200);
+    assert_eq!(status(&forwarded).await, 429);
+    // Without a forwarding header the proxy's own address is the client.
+    assert_eq!(status(&[]).await, 200);
+    assert_eq!(status(&[]).await, 429);
 }

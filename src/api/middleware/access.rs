@@ -16,7 +16,6 @@
 mod token_check;
 
 use std::future::{Ready, ready};
-use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -28,6 +27,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use uuid::Uuid;
 
 pub use self::token_check::TokenCache;
+use super::client_address;
 use super::rate_limit::{Client, RateLimiter};
 use crate::api::route_table::{Operation, RouteTable, parameter};
 use crate::db::Pool;
@@ -201,11 +201,7 @@ pub async fn check_access(
     let identified = identify(&request, &control.tokens).await;
     let client = match &identified {
         Ok(Some(token)) => Client::Token(token.record.id),
-        _ => Client::Address(
-            request
-                .peer_addr()
-                .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |peer| peer.ip()),
-        ),
+        _ => Client::Address(client_address::of(&request)),
     };
     let allowance = control.limiter.take(client);
     let admitted = match (

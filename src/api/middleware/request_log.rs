@@ -1,5 +1,5 @@
 //! One access line per request (method, route template, path, status, latency,
-//! bytes and the token's name, never the token), the request id in an
+//! bytes, the token's name (never the token) and the client's address), the request id in an
 //! `X-Request-Id` response header so a user can quote it, and the request id and
 //! the trace id of a W3C `traceparent` on every line logged while the request is
 //! served (see [`crate::logging`]).
@@ -15,6 +15,7 @@ use actix_web::{HttpMessage, web};
 use uuid::Uuid;
 
 use super::access::Access;
+use super::client_address;
 use crate::api::route_table::RouteTable;
 use crate::logging::{self, RequestContext};
 
@@ -70,6 +71,7 @@ pub async fn request_log(
         .map(|(_, operation)| operation.pattern.as_str());
     let method = request.method().clone();
     let path = request.path().to_owned();
+    let client = client_address::of(&request).to_string();
     logging::within_request(context, async move {
         // An error, rather than a response, is answered by the server itself (a
         // request past its deadline): logged the same, without the header.
@@ -105,7 +107,8 @@ pub async fn request_log(
             status = status.as_u16(),
             latency_ms = started.elapsed().as_micros() as f64 / 1000.0,
             bytes,
-            token_name;
+            token_name,
+            client = client.as_str();
             "{method} {path} {}",
             status.as_u16()
         );
