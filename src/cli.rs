@@ -244,7 +244,17 @@ fn invalid_setting(error: &clap::Error) -> Option<String> {
         .to_owned();
     let rendered = error.render().to_string();
     let line = rendered.lines().next()?;
-    Some(line.replace(&format!("'{argument}'"), &format!("{setting} (--{long})")))
+    let line = line.replace(&format!("'{argument}'"), &format!("{setting} (--{long})"));
+    // The rule of a setting with a few values is clap's next line: kept on this one.
+    Some(
+        match rendered
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("[possible values: "))
+        {
+            Some(values) => format!("{line}: must be one of {}", values.trim_end_matches(']')),
+            None => line,
+        },
+    )
 }
 
 /// `migrate --check`: the pending migrations on standard output, and an error
