@@ -102,4 +102,10 @@ pub struct Config {
     /// HTTP worker threads; one per CPU core when not set.
     #[arg(long, env = "WORKERS", global = true)]
     pub workers: Option<usize>,
+
+    /// Address and port to serve Prometheus metrics on, at `/metrics`, such as
+    /// `127.0.0.1:9090`; off when not set. A listener of its own, so that the API's
+    /// address (often public) does not show them.
+    #[arg(long, env = "METRICS_ADDR", global = true)]
+    pub metrics_addr: Option<String>,
 }

@@ -11,5 +11,6 @@ pub mod cors;
 pub mod deadline;
 pub mod head;
 pub mod idempotency;
+pub mod metrics;
 pub mod rate_limit;
 pub mod request_log;

@@ -166,6 +166,7 @@ pub fn test_config(database_url: String) -> Config {
         rate_limit_per_token: 0,
         rate_limit_per_address: 0,
         workers: Some(1),
+        metrics_addr: None,
     }
 }
 

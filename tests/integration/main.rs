@@ -15,6 +15,7 @@ mod events;
 mod goals;
 mod idempotency;
 mod measures;
+mod metrics;
 mod migrations;
 mod plans;
 mod progress;
