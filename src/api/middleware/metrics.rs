@@ -2,10 +2,12 @@
 //! `api::metrics`): how many, by route template, method and status; how long they
 //! took, by route template and method; how many are in flight.
 //!
-//! Written by hand, with atomics, rather than with a metrics crate: every series a
-//! request can land in exists from the start, one per operation of the route table
-//! (its pattern, never the raw path, so the number of series is bounded), and
-//! recording one is a few relaxed additions, with no lock and no lookup by label.
+//! Written by hand, with atomics, rather than with a metrics crate (such as
+//! `prometheus-client`, whose label families look each observation's series up in a
+//! map behind a lock): every series a request can land in exists from the start,
+//! one per operation of the route table (its pattern, never the raw path, so the
+//! number of series is bounded), and recording one is a few relaxed additions, with
+//! no lock and no lookup by label.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -71,9 +73,12 @@ impl Series {
         let elapsed = started.elapsed();
         let seconds = elapsed.as_secs_f64();
         let bucket = BUCKETS.partition_point(|&bound| bound < seconds);
-        let status = usize::from(status.as_u16() - STATUSES.start());
         // Relaxed: each number only ever grows, and a scrape needs no order among them.
-        self.statuses[status].fetch_add(1, Ordering::Relaxed);
+        // The `http` crate allows codes up to 999, which no handler here answers.
+        let status = usize::from(status.as_u16() - STATUSES.start());
+        if let Some(count) = self.statuses.get(status) {
+            count.fetch_add(1, Ordering::Relaxed);
+        }
         self.buckets[bucket].fetch_add(1, Ordering::Relaxed);
         let nanoseconds = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
         self.nanoseconds.fetch_add(nanoseconds, Ordering::Relaxed);
