@@ -9,6 +9,7 @@ pub mod extract;
 pub mod fallback;
 pub mod goals;
 pub mod measures;
+pub mod metrics;
 pub mod middleware;
 pub mod notifications;
 pub mod plans;

@@ -149,6 +149,12 @@ pub struct Config {
     #[arg(long, env = "MIGRATE_ON_START", global = true, default_value_t = true,
           value_parser = parse_bool, action = ArgAction::Set)]
     pub migrate_on_start: bool,
+
+    /// Address and port to serve Prometheus metrics on, at `/metrics`, such as
+    /// `127.0.0.1:9090`; off when not set. A listener of its own, so that the API's
+    /// address (often public) does not show them.
+    #[arg(long, env = "METRICS_ADDR", global = true, value_parser = parse_listen_addr)]
+    pub metrics_addr: Option<String>,
 }
 
 /// How log lines are written (see [`Config::log_format`]).

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::http::header;
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
@@ -16,12 +16,13 @@ use crate::api::middleware::access::{self, AccessControl, TokenCache};
 use crate::api::middleware::client_address::TrustedProxies;
 use crate::api::middleware::cors::{self, AllowedOrigins};
 use crate::api::middleware::deadline::{self, RequestTimeout};
+use crate::api::middleware::metrics::{self as request_metrics, RequestMetrics};
 use crate::api::middleware::rate_limit::RateLimiter;
 use crate::api::middleware::request_log::request_log;
 use crate::api::middleware::{compression, conditional, head, idempotency};
 use crate::api::route_table::RouteTable;
 use crate::api::service::OpenApiJson;
-use crate::api::{self, extract, fallback, notifications};
+use crate::api::{self, extract, fallback, metrics, notifications};
 use crate::config::Config;
 use crate::db;
 use crate::openapi;
@@ -58,12 +59,31 @@ pub fn run(listener: TcpListener, config: &Config) -> std::io::Result<(Server, A
         .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, error))?,
     );
     let tokens = web::Data::from(tokens);
+    let requests = web::Data::new(RequestMetrics::new(routes.clone()));
+    let metrics = match &config.metrics_addr {
+        Some(address) => Some(serve_metrics(
+            address,
+            metrics::Sources::new(
+                requests.clone(),
+                access_control.clone(),
+                tokens.clone(),
+                // Its share of the pool when there are as many workers as
+                // connections: one, with the same settings as the workers' pools.
+                db::worker_pool(&connector, config, usize::from(config.pool_size)),
+            ),
+            &stopping,
+        )?),
+        None => None,
+    };
     let route_table = web::Data::from(routes);
     let stopping_data = web::Data::from(stopping.clone());
     let allowed_origins = AllowedOrigins::new(&config.cors_allowed_origins);
     let trusted_proxies = web::Data::new(TrustedProxies::new(config.trusted_proxies.clone()));
     let server = HttpServer::new(move || {
         let pool = web::Data::new(db::worker_pool(&connector, &pool_config, workers));
+        if let Some(metrics) = &metrics {
+            metrics.watch_pool(&pool);
+        }
         App::new()
             .into_utoipa_app()
             .configure(api::routes)
@@ -86,6 +106,7 @@ pub fn run(listener: TcpListener, config: &Config) -> std::io::Result<(Server, A
             .app_data(tokens.clone())
             .app_data(request_timeout.clone())
             .app_data(stopping_data.clone())
+            .app_data(requests.clone())
             // Inside compression: tags and recorded responses are of the plain bytes.
             .wrap(from_fn(idempotency::once_per_key))
             .wrap(from_fn(conditional::entity_tags))
@@ -98,6 +119,12 @@ pub fn run(listener: TcpListener, config: &Config) -> std::io::Result<(Server, A
             .wrap(allowed_origins.middleware())
             .wrap(from_fn(cors::as_documented))
             .wrap(from_fn(head::as_get))
+            // Outside everything but the log, so that its latency is all but the
+            // log's; only with METRICS_ADDR set, so that without it nothing is spent.
+            .wrap(Condition::new(
+                metrics.is_some(),
+                from_fn(request_metrics::count_requests),
+            ))
             .wrap(from_fn(request_log))
     });
     let server = server
@@ -107,6 +134,41 @@ pub fn run(listener: TcpListener, config: &Config) -> std::io::Result<(Server, A
         .listen(listener)?
         .run();
     Ok((server, stopping))
+}
+
+/// Starts the metrics listener (`METRICS_ADDR`): a second server, of one worker,
+/// so that the API's address never shows the metrics, and it stops when the
+/// service begins to stop. Returns what the API's workers register their pools in.
+fn serve_metrics(
+    address: &str,
+    sources: metrics::Sources,
+    stopping: &Arc<Stopping>,
+) -> std::io::Result<web::Data<metrics::Sources>> {
+    let listener = TcpListener::bind(address).map_err(|error| {
+        std::io::Error::new(
+            error.kind(),
+            format!("cannot listen on METRICS_ADDR {address}: {error}"),
+        )
+    })?;
+    log::info!("metrics on http://{}/metrics", listener.local_addr()?);
+    let sources = web::Data::new(sources);
+    let data = sources.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .route("/metrics", web::get().to(metrics::scrape))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    let (handle, stopping) = (server.handle(), stopping.clone());
+    actix_web::rt::spawn(server);
+    actix_web::rt::spawn(async move {
+        stopping.wait().await;
+        handle.stop(true).await;
+    });
+    Ok(sources)
 }
 
 /// `/docs` is what people type; Swagger UI lives at `/docs/`.

@@ -180,6 +180,7 @@ pub fn test_config(database_url: String) -> Config {
         log_format: LogFormat::Text,
         trusted_proxies: Vec::new(),
         migrate_on_start: true,
+        metrics_addr: None,
     }
 }
 

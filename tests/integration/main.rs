@@ -17,6 +17,7 @@ mod idempotency;
 mod layers;
 mod logging;
 mod measures;
+mod metrics;
 mod migrations;
 mod operations;
 mod plans;

@@ -106,6 +106,11 @@ impl AccessControl {
         })
     }
 
+    /// The rate limits, for the metrics to count their refusals.
+    pub fn limiter(&self) -> &RateLimiter {
+        &self.limiter
+    }
+
     /// The rule and pattern of the operation a request is for.
     fn operation(&self, method: &Method, path: &str) -> Option<(Rule, &str)> {
         let (index, operation) = self.routes.operation(method, path)?;

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
@@ -19,6 +20,8 @@ pub const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
 pub const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 /// The window the limits are counted over, in seconds.
 const WINDOW_SECONDS: u32 = 60;
+/// The kinds of client, as `RateLimit-Policy` names their policies.
+const KINDS: [&str; 2] = ["token", "address"];
 /// Buckets kept before full (idle) ones are swept out.
 const SWEEP_AT: usize = 10_000;
 
@@ -34,6 +37,8 @@ pub struct RateLimiter {
     per_token: u32,
     per_address: u32,
     buckets: Mutex<HashMap<Client, Bucket>>,
+    /// Requests refused, by kind of client (as in `KINDS`), for the metrics.
+    refused: [AtomicU64; KINDS.len()],
 }
 
 struct Bucket {
@@ -59,15 +64,23 @@ impl RateLimiter {
             per_token,
             per_address,
             buckets: Mutex::new(HashMap::new()),
+            refused: [const { AtomicU64::new(0) }; KINDS.len()],
         }
+    }
+
+    /// The requests refused so far, by kind of client: `token` and `address`, as
+    /// the `RateLimit-Policy` header names them.
+    pub fn refusals(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+        (KINDS.into_iter()).zip(self.refused.iter().map(|n| n.load(Ordering::Relaxed)))
     }
 
     /// Counts one request of `client`; `None` when its kind of client has no limit.
     pub fn take(&self, client: Client) -> Option<Allowance> {
-        let (quota, policy) = match client {
-            Client::Token(_) => (self.per_token, "token"),
-            Client::Address(_) => (self.per_address, "address"),
+        let (quota, kind) = match client {
+            Client::Token(_) => (self.per_token, 0),
+            Client::Address(_) => (self.per_address, 1),
         };
+        let policy = KINDS[kind];
         if quota == 0 {
             return None;
         }
@@ -102,6 +115,7 @@ impl RateLimiter {
             None
         } else {
             bucket.requests = refilled;
+            self.refused[kind].fetch_add(1, Ordering::Relaxed);
             Some(((1.0 - refilled) / per_second).ceil().max(1.0) as u64)
         };
         Some(Allowance {

@@ -32,6 +32,10 @@ pub struct TokenCache {
     /// Bumped by every clearing, so that a lookup that began before a revocation
     /// does not put back what the revocation cleared.
     generation: AtomicU64,
+    /// Checks answered from the cache, and those that asked the database (the
+    /// cache off included), for the metrics.
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 impl TokenCache {
@@ -45,6 +49,14 @@ impl TokenCache {
     pub fn set_listening(&self, listening: bool) {
         self.clear();
         self.listening.store(listening, Ordering::SeqCst);
+    }
+
+    /// Checks answered from the cache, and checks that asked the database.
+    pub fn hits_and_misses(&self) -> (u64, u64) {
+        (
+            self.hits.load(Ordering::Relaxed),
+            self.misses.load(Ordering::Relaxed),
+        )
     }
 
     fn get(&self, id: uuid::Uuid) -> Option<Arc<StoredToken>> {
@@ -85,8 +97,12 @@ impl TokenCache {
         connect: impl AsyncFnOnce() -> Result<C, ApiError>,
     ) -> Result<Arc<StoredToken>, ApiError> {
         let stored = match self.get(secret.id) {
-            Some(token) => Some(token),
+            Some(token) => {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                Some(token)
+            }
             None => {
+                self.misses.fetch_add(1, Ordering::Relaxed);
                 let generation = self.generation.load(Ordering::SeqCst);
                 let mut conn = connect().await?;
                 let found = api_token::find(&mut conn, secret.id).await?.map(Arc::new);
