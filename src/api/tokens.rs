@@ -61,7 +61,7 @@ pub async fn create_token(
     mut conn: WriteConn,
 ) -> Result<HttpResponse, ApiError> {
     let input = TokenInput::read(body.into_inner())?;
-    let token = api_token::create(&mut conn.writer(None), input).await?;
+    let token = api_token::create(&mut conn.writer(None).await?, input).await?;
     let mut response = created(format!("/api/v1/tokens/{}", token.record.id), &token);
     response.headers_mut().insert(
         header::CACHE_CONTROL,
