@@ -132,7 +132,7 @@ async fn patch_item<T: Serialize>(
     update: impl AsyncFnOnce(&mut Writer<'_>, Value) -> Result<T, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     let note = take_revision_note(&mut body)?;
-    let mut writer = conn.writer(note.as_deref());
+    let mut writer = conn.writer(note.as_deref()).await?;
     let item = if_match
         .write(&mut writer, current, async |writer| {
             update(writer, body).await
@@ -150,7 +150,7 @@ async fn delete_item<T: Serialize>(
     delete: impl AsyncFnOnce(&mut Writer<'_>) -> Result<(), ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     if_match
-        .write(&mut conn.writer(None), current, delete)
+        .write(&mut conn.writer(None).await?, current, delete)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -56,7 +56,7 @@ pub async fn create_area(
     body: web::Json<Value>,
     mut conn: WriteConn,
 ) -> Result<HttpResponse, ApiError> {
-    let area = area::create(&mut conn.writer(None), *plan_id, body.into_inner()).await?;
+    let area = area::create(&mut conn.writer(None).await?, *plan_id, body.into_inner()).await?;
     Ok(created(format!("/api/v1/areas/{}", area.id), area))
 }
 

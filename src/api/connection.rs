@@ -5,7 +5,7 @@
 //! response (see [`super::middleware::idempotency`]).
 
 use std::cell::RefCell;
-use std::future::Future;
+use std::future::{Future, Ready, ready};
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
 use std::rc::Rc;
@@ -80,10 +80,13 @@ impl HeldConnection {
 }
 
 /// A connection for changes made by the request's token; changes go through
-/// [`WriteConn::writer`]. Taken as a handler's last argument, so that its body is
-/// read before a connection is held.
+/// [`WriteConn::writer`]. The connection is taken when the first writer is asked
+/// for, after the handler has read its body: a client sending its body slowly
+/// holds no database connection meanwhile.
 pub struct WriteConn {
-    conn: Borrowed,
+    pool: web::Data<Pool>,
+    held: Option<HeldConnection>,
+    conn: Option<Borrowed>,
     actor: String,
 }
 
@@ -96,19 +99,31 @@ enum Borrowed {
 
 impl WriteConn {
     /// The writer for this request's changes, with the reason a PATCH gave
-    /// (`revision_note`), if any.
-    pub fn writer<'a>(&'a mut self, revision_note: Option<&'a str>) -> Writer<'a> {
+    /// (`revision_note`), if any; 503 when no connection can be had in time.
+    pub async fn writer<'a>(
+        &'a mut self,
+        revision_note: Option<&'a str>,
+    ) -> Result<Writer<'a>, ApiError> {
+        if self.conn.is_none() {
+            let held = self.held.take();
+            self.conn = Some(
+                match held.and_then(|holder| holder.take().map(|c| (holder, c))) {
+                    Some((holder, conn)) => Borrowed::Held(holder, Some(conn)),
+                    None => Borrowed::Pooled(pooled(&self.pool).await?),
+                },
+            );
+        }
         let conn = match &mut self.conn {
-            Borrowed::Pooled(conn) | Borrowed::Held(_, Some(conn)) => &mut **conn,
-            Borrowed::Held(_, None) => unreachable!("a held connection is there until dropped"),
+            Some(Borrowed::Pooled(conn) | Borrowed::Held(_, Some(conn))) => &mut **conn,
+            _ => unreachable!("the connection was just taken, and a held one stays until dropped"),
         };
-        Writer::new(conn, &self.actor, revision_note)
+        Ok(Writer::new(conn, &self.actor, revision_note))
     }
 }
 
 impl FromRequest for WriteConn {
     type Error = ApiError;
-    type Future = Extracting<Self>;
+    type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         let actor = request
@@ -118,21 +133,18 @@ impl FromRequest for WriteConn {
             .unwrap_or_default()
             .actor()
             .to_owned();
-        let held = request.extensions().get::<HeldConnection>().cloned();
-        let pool = pool_of(request);
-        Box::pin(async move {
-            let conn = match held.and_then(|holder| holder.take().map(|conn| (holder, conn))) {
-                Some((holder, conn)) => Borrowed::Held(holder, Some(conn)),
-                None => Borrowed::Pooled(pooled(&pool).await?),
-            };
-            Ok(Self { conn, actor })
-        })
+        ready(Ok(Self {
+            pool: pool_of(request),
+            held: request.extensions().get::<HeldConnection>().cloned(),
+            conn: None,
+            actor,
+        }))
     }
 }
 
 impl Drop for WriteConn {
     fn drop(&mut self) {
-        if let Borrowed::Held(holder, conn) = &mut self.conn {
+        if let Some(Borrowed::Held(holder, conn)) = &mut self.conn {
             *holder.0.borrow_mut() = conn.take();
         }
     }

@@ -123,7 +123,7 @@ pub async fn import_plan(
 ) -> Result<HttpResponse, ApiError> {
     let source = read_source(&request, body, limit.0).await?;
     let dry_run = params.dry_run.unwrap_or(false);
-    let report = import::run(&mut conn.writer(None), source, dry_run).await?;
+    let report = import::run(&mut conn.writer(None).await?, source, dry_run).await?;
     Ok(match report.plan_id {
         Some(plan_id) => HttpResponse::Created()
             .insert_header((header::LOCATION, format!("/api/v1/plans/{plan_id}")))

@@ -127,7 +127,7 @@ pub async fn create_goal(
     body: web::Json<Value>,
     mut conn: WriteConn,
 ) -> Result<HttpResponse, ApiError> {
-    let goal = goal::create(&mut conn.writer(None), *area_id, body.into_inner()).await?;
+    let goal = goal::create(&mut conn.writer(None).await?, *area_id, body.into_inner()).await?;
     Ok(created(format!("/api/v1/goals/{}", goal.id), goal))
 }
 

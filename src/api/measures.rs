@@ -62,7 +62,8 @@ pub async fn create_measure(
     body: web::Json<Value>,
     mut conn: WriteConn,
 ) -> Result<HttpResponse, ApiError> {
-    let measure = measure::create(&mut conn.writer(None), *goal_id, body.into_inner()).await?;
+    let measure =
+        measure::create(&mut conn.writer(None).await?, *goal_id, body.into_inner()).await?;
     Ok(created(format!("/api/v1/measures/{}", measure.id), measure))
 }
 

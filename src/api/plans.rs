@@ -82,7 +82,7 @@ pub async fn create_plan(
     body: web::Json<Value>,
     mut conn: WriteConn,
 ) -> Result<HttpResponse, ApiError> {
-    let plan = plan::create(&mut conn.writer(None), body.into_inner()).await?;
+    let plan = plan::create(&mut conn.writer(None).await?, body.into_inner()).await?;
     Ok(created(format!("/api/v1/plans/{}", plan.id), plan))
 }
 

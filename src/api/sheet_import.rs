@@ -158,7 +158,8 @@ pub async fn import_status_updates(
 ) -> Result<HttpResponse, ApiError> {
     let source = read_source(&request, body, limit.0).await?;
     let dry_run = params.dry_run.unwrap_or(false);
-    let report = sheet_import::run(&mut conn.writer(None), *plan_id, source, dry_run).await?;
+    let report =
+        sheet_import::run(&mut conn.writer(None).await?, *plan_id, source, dry_run).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 

@@ -88,7 +88,8 @@ pub async fn create_status_update(
     body: web::Json<Value>,
     mut conn: WriteConn,
 ) -> Result<HttpResponse, ApiError> {
-    let update = status_update::create(&mut conn.writer(None), *goal_id, body.into_inner()).await?;
+    let update =
+        status_update::create(&mut conn.writer(None).await?, *goal_id, body.into_inner()).await?;
     Ok(created(
         format!("/api/v1/status-updates/{}", update.id),
         update,

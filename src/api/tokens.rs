@@ -62,7 +62,7 @@ pub async fn create_token(
     mut conn: WriteConn,
 ) -> Result<HttpResponse, ApiError> {
     let input = TokenInput::read(body.into_inner())?;
-    let token = api_token::create(&mut conn.writer(None), input).await?;
+    let token = api_token::create(&mut conn.writer(None).await?, input).await?;
     // For the operators' audit trail, beside the access line that names who made it.
     let scopes: Vec<&str> = token
         .record

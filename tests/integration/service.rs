@@ -442,3 +442,28 @@ async fn a_request_the_database_holds_past_the_request_timeout_is_a_503_and_chan
     let retried = app.patch(&plan_path, json!({"title": "Changed"})).await;
     assert_eq!(retried.expect(200)["title"], "Changed");
 }
+
+#[actix_web::test]
+async fn a_client_sending_its_body_slowly_holds_no_database_connection() {
+    // One connection in all: if the slow import held it while its body trickles
+    // in, every other request would wait for it and get a 503.
+    let app = TestApp::spawn_with(|config| {
+        config.pool_size = 1;
+        config.workers = Some(1);
+        config.database_timeout_seconds = 1;
+    })
+    .await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut slow = TcpStream::connect(&address).expect("the service listens");
+    let head = format!(
+        "POST /api/v1/plans/import HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"title\": ",
+        crate::common::TEST_TOKEN
+    );
+    slow.write_all(head.as_bytes()).expect("the head is sent");
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+
+    let reply = app.get("/api/v1/plans").await;
+
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    drop(slow);
+}
