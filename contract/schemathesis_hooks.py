@@ -273,31 +273,15 @@ def feed_position_that_exists(case):
         case.query["after"] = newest["newest_seq"]
 
 
-# A request id the service keeps, as the document states for X-Request-Id.
-REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
-
-
-def request_id_it_keeps(case):
-    """A malformed `X-Request-Id` is not refused but replaced by a new one, so that
-    a proxy's own format of request id never costs a request (tests/integration/
-    service.rs), and the request is rightly answered as if it had none. So a
-    malformed one is dropped, in negative requests too."""
-    headers = case.headers or {}
-    value = headers.get("X-Request-Id")
-    if value is not None and not (isinstance(value, str) and REQUEST_ID.fullmatch(value)):
-        del headers["X-Request-Id"]
-
-
 @schemathesis.hook
 def before_call(ctx, case, **kwargs):
-    """A malformed `X-Request-Id` is dropped. Where Schemathesis makes up negative data, a well-formed `If-Match` names the
+    """Where Schemathesis makes up negative data, a well-formed `If-Match` names the
     current version. Where it makes up positive data: each request gets its own
     idempotency key and changes are conditional on the current version, the feed's `after` stays within the feed, a made-up cursor is dropped (the
     cursors the server issued, passed along the `next_page` links in the stateful
     phase, are kept), a status update's measurements are kept to its own goal's
     measures, an import body is made to follow the rules above, and a tracking
     sheet sent back names the plan's real goals."""
-    request_id_it_keeps(case)
     meta = case.meta
     if meta is None:
         return

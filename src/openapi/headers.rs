@@ -123,17 +123,11 @@ pub fn add_request_id(document: &mut Document) {
                 .insert("X-Request-Id".to_owned(), request_id_header());
         }
     }
+    // Only on the answers: a request's own id is never refused (a malformed one is
+    // replaced), so a request parameter with a schema would promise a refusal the
+    // service does not make.
     for item in document.paths.paths.values_mut() {
         for (_, operation) in super::operations(item) {
-            operation
-                .parameters
-                .get_or_insert_with(Vec::new)
-                .push(header_parameter(
-                    "X-Request-Id",
-                    "An id of your own for this request, such as the one your system logs it under: kept when it is 1 to 128 letters, digits, `-`, `_` or `.`, and replaced by a new one otherwise, never refused. It comes back in the `X-Request-Id` response header and is on every log line of the request.",
-                    REQUEST_ID_PATTERN,
-                    MAX_REQUEST_ID_LENGTH,
-                ));
             for response in operation.responses.responses.values_mut() {
                 if let RefOr::T(response) = response {
                     response
@@ -156,7 +150,7 @@ fn request_id_header() -> RefOr<utoipa::openapi::header::Header> {
                     .pattern(Some(REQUEST_ID_PATTERN)),
             ))
             .description(Some(
-                "The request's id: the request's own `X-Request-Id` if it sent a valid one, else a new UUID. Quote it when reporting a problem: it identifies the request in the service's logs.",
+                "The request's id: the `X-Request-Id` the request sent, if it was 1 to 128 letters, digits, `-`, `_` or `.` (such as the id a proxy or your own system logs it under), else a new UUID. It is on every log line of the request; quote it when reporting a problem.",
             ))
             .build(),
     )

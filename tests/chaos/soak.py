@@ -24,7 +24,9 @@ POOL_SIZE = 8
 # the first's (a 10-minute soak's moved by a quarter, from noise alone).
 RATE_TOLERANCE = 0.10
 RSS_GROWTH, RSS_SLACK_MIB = 1.05, 2
-P99_GROWTH, P99_SLACK_MS = 1.5, 10
+# Twice: on a shared two-core machine, a build running beside the soak took a clean
+# service from 62 to 154 ms; a leak or a queue that grows goes far past that.
+P99_GROWTH, P99_SLACK_MS = 2.0, 10
 
 
 def run(cluster):
