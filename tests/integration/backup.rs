@@ -10,7 +10,7 @@ use std::process::Command;
 use actix_web::http::Method;
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, TestDatabase, admin_sql, client, database_url, import_plan, send};
+use crate::common::{TestApp, TestDatabase, admin_sql, client, import_plan, send};
 use crate::helpers::{Served, updates_path};
 
 const CORE_PLAN: &str = include_str!("../../examples/core-strategic-plan-2022-2025.json");
@@ -57,6 +57,15 @@ async fn served_state(address: &str, plan_id: &str) -> (Vec<u8>, Value) {
     (document.body, feed.json())
 }
 
+/// A file removed when dropped, so that a failing test leaves no dump behind.
+struct Removed(PathBuf);
+
+impl Drop for Removed {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 #[actix_web::test]
 async fn a_restored_dump_serves_the_same_plan_document_and_change_feed() {
     let app = TestApp::spawn().await;
@@ -75,8 +84,8 @@ async fn a_restored_dump_serves_the_same_plan_document_and_change_feed() {
     .created();
     let before = served_state(&app.address, &plan_id).await;
 
-    let dump = std::env::temp_dir().join(format!("{}.dump", app.database.name));
-    let dump_path = dump.to_str().expect("a UTF-8 temporary path");
+    let dump = Removed(std::env::temp_dir().join(format!("{}.dump", app.database.name)));
+    let dump_path = dump.0.to_str().expect("a UTF-8 temporary path");
     run(
         "pg_dump",
         &["-Fc", "-d", &app.database.url(), "-f", dump_path],
@@ -88,7 +97,7 @@ async fn a_restored_dump_serves_the_same_plan_document_and_change_feed() {
         "CREATE DATABASE \"{}\" TEMPLATE template0",
         restored.name
     ));
-    let restored_url = database_url(&restored.name);
+    let restored_url = restored.url();
     run(
         "pg_restore",
         &[
@@ -99,7 +108,6 @@ async fn a_restored_dump_serves_the_same_plan_document_and_change_feed() {
             dump_path,
         ],
     );
-    std::fs::remove_file(&dump).expect("the dump is removed");
 
     let (served, address) =
         Served::start_with(&restored_url, &[("MIGRATE_ON_START", "false")]).await;
