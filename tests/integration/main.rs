@@ -8,6 +8,7 @@ mod helpers;
 
 mod access;
 mod areas;
+mod backup;
 mod conditional;
 mod cors;
 mod documents;
