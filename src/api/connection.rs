@@ -27,7 +27,8 @@ pub async fn pooled(pool: &Pool) -> Result<Pooled, ApiError> {
     Ok(pool.get().await?)
 }
 
-fn pool_of(request: &HttpRequest) -> web::Data<Pool> {
+/// The app's pool, as every request part that needs a connection finds it.
+pub fn pool_of(request: &HttpRequest) -> web::Data<Pool> {
     request
         .app_data::<web::Data<Pool>>()
         .expect("the app has a pool")

@@ -29,8 +29,8 @@ use uuid::Uuid;
 pub use self::token_check::TokenCache;
 use super::client_address;
 use super::rate_limit::{Client, RateLimiter};
+use crate::api::connection::{pool_of, pooled};
 use crate::api::route_table::{Operation, RouteTable, parameter};
-use crate::db::Pool;
 use crate::error::ApiError;
 use crate::models::api_token::secret::{LENGTH, PREFIX, TokenSecret, is_token_byte};
 use crate::models::api_token::{Scope, StoredToken};
@@ -282,11 +282,9 @@ async fn identify(
         return Err(malformed("send one Authorization header, not several"));
     }
     let secret = bearer_token(value)?;
-    let pool = request
-        .app_data::<web::Data<Pool>>()
-        .expect("the app has a pool");
+    let pool = pool_of(request.request());
     tokens
-        .check(&secret, async || crate::api::connection::pooled(pool).await)
+        .check(&secret, async || pooled(&pool).await)
         .await
         .map(Some)
 }
@@ -360,11 +358,8 @@ async fn hide_drafts(request: &ServiceRequest, pattern: &str, path: &str) -> Res
     let Some((item, kind)) = contained(name, id) else {
         return Ok(());
     };
-    let pool = request
-        .app_data::<web::Data<Pool>>()
-        .expect("the app has a pool");
-    let status =
-        plan::status_containing(&mut *crate::api::connection::pooled(pool).await?, item).await?;
+    let pool = pool_of(request.request());
+    let status = plan::status_containing(&mut *pooled(&pool).await?, item).await?;
     match status {
         Some(PlanStatus::Draft) => Err(ApiError::not_found(kind, id)),
         _ => Ok(()),

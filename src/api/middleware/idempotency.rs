@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::access::Access;
-use crate::api::connection::{HeldConnection, Pooled, pooled};
+use crate::api::connection::{HeldConnection, Pooled, pool_of, pooled};
 use crate::api::extract::{BodyLimit, header_text};
 use crate::api::tokens::TOKENS_PATH;
 use crate::db::Pool;
@@ -65,10 +65,7 @@ pub async fn once_per_key(
     };
     let fingerprint = fingerprint(&request, &body);
     request.set_payload(body.into());
-    let pool = request
-        .app_data::<web::Data<Pool>>()
-        .expect("the app has a pool")
-        .clone();
+    let pool = pool_of(request.request());
     let mut conn = match claim(&pool, &key).await {
         Ok(conn) => conn,
         Err(error) => return Ok(request.error_response(error)),
