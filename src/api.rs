@@ -15,6 +15,7 @@ pub mod notifications;
 pub mod plans;
 pub mod problem;
 pub mod route_table;
+pub mod sequencer;
 pub mod service;
 pub mod sheet_import;
 pub mod status_updates;

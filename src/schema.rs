@@ -112,6 +112,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    event_queue (id) {
+        id -> Int8,
+        occurred_at -> Timestamptz,
+        actor -> Text,
+        resource_type -> Text,
+        resource_id -> Uuid,
+        plan_id -> Nullable<Uuid>,
+        action -> Text,
+        changes -> Jsonb,
+        revision_note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     api_tokens (id) {
         id -> Uuid,
         name -> Text,
@@ -152,6 +166,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     measurements,
     event_counter,
     events,
+    event_queue,
     api_tokens,
     idempotency_keys
 );

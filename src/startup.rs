@@ -21,6 +21,7 @@ use crate::api::middleware::rate_limit::RateLimiter;
 use crate::api::middleware::request_log::request_log;
 use crate::api::middleware::{compression, conditional, head, idempotency};
 use crate::api::route_table::RouteTable;
+use crate::api::sequencer::Sequencer;
 use crate::api::service::OpenApiJson;
 use crate::api::{self, extract, fallback, metrics, notifications};
 use crate::config::Config;
@@ -49,6 +50,7 @@ pub fn run(listener: TcpListener, config: &Config) -> std::io::Result<(Server, A
     let connector = db::Connector::from_config(config)
         .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, error))?;
     let feed_signal = web::Data::new(notifications::listen(connector.clone(), tokens.clone()));
+    let sequencer = web::Data::from(Sequencer::start(connector.clone()));
     let access_control = web::Data::new(
         AccessControl::new(
             routes.clone(),
@@ -101,6 +103,7 @@ pub fn run(listener: TcpListener, config: &Config) -> std::io::Result<(Server, A
             .app_data(extract::path_config())
             .app_data(write_policy.clone())
             .app_data(feed_signal.clone())
+            .app_data(sequencer.clone())
             .app_data(trusted_proxies.clone())
             .app_data(access_control.clone())
             .app_data(tokens.clone())

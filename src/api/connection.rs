@@ -14,6 +14,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
 use super::middleware::access::Access;
+use super::sequencer::Sequencer;
 use crate::db::Pool;
 use crate::error::ApiError;
 use crate::models::Conn;
@@ -25,6 +26,14 @@ pub type Pooled = diesel_async::pooled_connection::deadpool::Object<Conn>;
 /// A connection from the app's pool, or 503 when the database cannot be reached in time.
 pub async fn pooled(pool: &Pool) -> Result<Pooled, ApiError> {
     Ok(pool.get().await?)
+}
+
+/// The app's sequencer, which a request that wrote wakes once its writes committed.
+pub fn sequencer_of(request: &HttpRequest) -> web::Data<Sequencer> {
+    request
+        .app_data::<web::Data<Sequencer>>()
+        .expect("the app has a sequencer")
+        .clone()
 }
 
 /// The app's pool, as every request part that needs a connection finds it.
@@ -86,6 +95,7 @@ impl HeldConnection {
 /// holds no database connection meanwhile.
 pub struct WriteConn {
     pool: web::Data<Pool>,
+    sequencer: web::Data<Sequencer>,
     held: Option<HeldConnection>,
     conn: Option<Borrowed>,
     actor: String,
@@ -136,6 +146,7 @@ impl FromRequest for WriteConn {
             .to_owned();
         ready(Ok(Self {
             pool: pool_of(request),
+            sequencer: sequencer_of(request),
             held: request.extensions().get::<HeldConnection>().cloned(),
             conn: None,
             actor,
@@ -145,8 +156,12 @@ impl FromRequest for WriteConn {
 
 impl Drop for WriteConn {
     fn drop(&mut self) {
-        if let Some(Borrowed::Held(holder, conn)) = &mut self.conn {
-            *holder.0.borrow_mut() = conn.take();
+        match &mut self.conn {
+            // The holder commits, and wakes the sequencer then.
+            Some(Borrowed::Held(holder, conn)) => *holder.0.borrow_mut() = conn.take(),
+            // Whatever the writers did has committed or rolled back.
+            Some(Borrowed::Pooled(_)) => self.sequencer.wake(),
+            None => {}
         }
     }
 }

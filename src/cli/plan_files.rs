@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::db::{self, SetupError};
 use crate::error::ApiError;
 use crate::models::document::{self, UpdatesInDocument};
+use crate::models::event;
 use crate::models::import::{self, Source};
 use crate::models::sheet_import::{self, SheetSource};
 use crate::models::tracking_sheet::{self, SheetFilter};
@@ -111,7 +112,14 @@ pub(crate) fn on_database<T>(
             |_| "command line".to_owned(),
             |user| format!("command line ({user})"),
         );
-        Ok::<_, SetupError>(work(&mut Writer::new(&mut conn, &actor, None)).await)
+        let done = work(&mut Writer::new(&mut conn, &actor, None)).await;
+        // Numbered at once, and followers told, without waiting for a service's
+        // sequencer to come by.
+        let numbered = match done {
+            Ok(value) => event::sequence(&mut conn).await.map(|_| value),
+            Err(error) => Err(error),
+        };
+        Ok::<_, SetupError>(numbered)
     })?;
     result.map_err(
         |error| match serde_json::to_string_pretty(&error.problem()) {

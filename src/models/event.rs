@@ -1,8 +1,9 @@
-//! The change feed and revision history. Database triggers write an event for
+//! The change feed and revision history. Database triggers queue an event for
 //! every row a transaction creates, changes or deletes (see the change feed
-//! migration); this module reads them back. Events are numbered without gaps, in
-//! the order their transactions committed, so a client that remembers the last
-//! number it saw can always continue from it.
+//! migrations); [`sequence`] numbers the committed ones, and this module reads
+//! them back. Events are numbered without gaps, in the order they were numbered,
+//! which for any one resource is the order its changes committed, so a client that
+//! remembers the last number it saw can always continue from it.
 
 pub mod rebuild;
 
@@ -196,7 +197,8 @@ pub struct FeedPage {
     pub newest_seq: i64,
 }
 
-/// The number of the newest event; 0 before any.
+/// The number of the newest event; 0 before any. Events committed but not yet
+/// numbered are not counted: see [`sequence`].
 pub async fn newest_seq(conn: &mut Conn) -> Result<i64, ApiError> {
     Ok(event_counter::table
         .select(event_counter::last_seq)
@@ -204,12 +206,40 @@ pub async fn newest_seq(conn: &mut Conn) -> Result<i64, ApiError> {
         .await?)
 }
 
+/// Numbers every committed event still queued (one pass of the sequencer, taking
+/// turns with the passes of other connections and instances) and returns the
+/// newest event's number. Readers of the feed and of histories call it first, so
+/// that they see every change committed before they asked; with nothing queued it
+/// is one cheap query that takes no lock.
+pub async fn sequence(conn: &mut Conn) -> Result<i64, ApiError> {
+    #[derive(diesel::QueryableByName)]
+    struct Newest {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        sequence_events: i64,
+    }
+    let newest: Newest = diesel::sql_query("SELECT sequence_events()")
+        .get_result(conn)
+        .await?;
+    Ok(newest.sequence_events)
+}
+
+/// Vacuums the queue of events. Every numbered event leaves a dead row there, which
+/// every later pass (and every reader's look for queued events) would walk past
+/// until a vacuum; autovacuum may be slow to come, or off, and the sequencer does not
+/// wait for it.
+pub async fn vacuum_queue(conn: &mut Conn) -> Result<(), ApiError> {
+    diesel::sql_query("VACUUM event_queue")
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// The events after `filter.after`, oldest first. `None` when there are none yet,
 /// so a long poll can wait; an `after` beyond the newest event is a 400.
 pub async fn feed(conn: &mut Conn, filter: &FeedFilter) -> Result<Option<FeedPage>, ApiError> {
-    // Read first: every event up to it has committed, so the page below, bounded
-    // by it, cannot miss one that commits while it is read.
-    let newest = newest_seq(conn).await?;
+    // Numbered first: every event up to it has committed, so the page below,
+    // bounded by it, cannot miss one that is numbered while it is read.
+    let newest = sequence(conn).await?;
     if filter.after > newest {
         return Err(ApiError::bad_parameter(
             "after",
@@ -257,6 +287,7 @@ pub async fn history(
     id: Uuid,
     page: &PageRequest,
 ) -> Result<Page<Event>, ApiError> {
+    sequence(conn).await?;
     let mut query = events::table
         .filter(events::resource_type.eq(resource_type))
         .filter(events::resource_id.eq(id))

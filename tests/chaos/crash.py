@@ -11,8 +11,8 @@ import time
 import uuid
 
 from harness import (
-    Client, Ledger, Load, Service, check, count, goal_ids, goals_per_plan, import_plan, make_token,
-    plan_document, retry_unacknowledged, verify_consistency, verify_writes, wait_until)
+    OPEN_WRITES, Client, Ledger, Load, Service, check, count, goal_ids, goals_per_plan,
+    import_plan, make_token, plan_document, retry_unacknowledged, verify_consistency, verify_writes, wait_until)
 
 ROUNDS = 3
 # Kills that must land inside an open import transaction (one the kill rolled back);
@@ -51,8 +51,7 @@ def imports(cluster):
             # cannot race: a transaction whose COMMIT had reached the server commits
             # though its client is gone, one cut before it rolls back.
             open_xids = [row[0] for row in cluster.sql(
-                "SELECT backend_xid FROM pg_stat_activity WHERE datname = 'strategy_tracker' "
-                "AND backend_xid IS NOT NULL AND pid <> pg_backend_pid() AND query NOT ILIKE 'commit%'")]
+                f"SELECT backend_xid {OPEN_WRITES} AND query NOT ILIKE 'commit%'")]
             service.kill()
             for thread in threads:
                 thread.join(10)
@@ -129,10 +128,9 @@ def fate(cluster, xid):
 def writing(cluster, before_commit=False):
     """Whether a transaction of the service has written and not yet committed; with
     `before_commit`, one that has not yet been told to commit either (a COMMIT
-    received runs the change feed's numbering, then commits, client or not)."""
+    received runs the deferred checks, then commits, client or not)."""
     return cluster.value(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = 'strategy_tracker' "
-        "AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()"
+        f"SELECT count(*) {OPEN_WRITES}"
         + (" AND query NOT ILIKE 'commit%'" if before_commit else "")) != "0"
 
 

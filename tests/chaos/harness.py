@@ -454,6 +454,7 @@ def verify_writes(cluster, ledger):
     its change-feed event; no unacknowledged write is there twice or without its
     event; the feed is gapless; every goal's status is that of its latest update.
     Returns (acknowledged, found) counts."""
+    number_queued_events(cluster)
     rows = cluster.sql(
         "SELECT substr(s.note, 7), s.id, count(e.seq) FROM status_updates s "
         "LEFT JOIN events e ON e.resource_id = s.id AND e.action = 'created' "
@@ -474,8 +475,22 @@ def verify_writes(cluster, ledger):
     return len(acknowledged), sum(1 for write in acknowledged if write.key in by_key)
 
 
+# The service's transactions that have written and are still open, in
+# pg_stat_activity: not the sequencer's passes, which number events on their own.
+OPEN_WRITES = ("FROM pg_stat_activity WHERE datname = 'strategy_tracker' "
+               "AND backend_xid IS NOT NULL AND pid <> pg_backend_pid() "
+               "AND query NOT ILIKE '%sequence_events()%'")
+
+
+def number_queued_events(cluster):
+    """Numbers the events still queued, as any reader of the feed does first: a
+    service killed between a commit and its sequencer's pass leaves them there."""
+    cluster.value("SELECT sequence_events()")
+
+
 def verify_consistency(cluster):
     """Invariants of the whole database that no crash may break."""
+    number_queued_events(cluster)
     # One statement, one snapshot: a commit landing between two reads would look
     # like a mismatch.
     count, low, high, counter = map(int, cluster.sql(

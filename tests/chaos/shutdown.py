@@ -12,7 +12,7 @@ import time
 import uuid
 
 from harness import (
-    Client, Load, Service, check, count, goal_ids, goals_per_plan, import_plan, make_token,
+    OPEN_WRITES, Client, Load, Service, check, count, goal_ids, goals_per_plan, import_plan, make_token,
     plan_document, verify_writes, wait_until)
 
 GRACE = 5
@@ -201,8 +201,7 @@ def past_grace(cluster):
 def open_transactions(cluster):
     """Transactions of the service that have written and not yet been told to commit."""
     return int(cluster.value(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = 'strategy_tracker' "
-        "AND backend_xid IS NOT NULL AND pid <> pg_backend_pid() AND query NOT ILIKE 'commit%'"))
+        f"SELECT count(*) {OPEN_WRITES} AND query NOT ILIKE 'commit%'"))
 
 
 def plans_complete(cluster, title_pattern):

@@ -3,11 +3,12 @@ use std::time::{Duration, Instant};
 
 use actix_web::http::Method;
 use chrono::{Days, Utc};
+use diesel_async::RunQueryDsl;
 use futures_util::future::{join, join_all};
 use serde_json::{Value, json};
 
 use crate::common::{TestApp, error_fields, id_of};
-use crate::helpers::{app_sql, create_token, send_as};
+use crate::helpers::{app_sql, connect, create_token, send_as};
 
 /// A page of the change feed with this query string.
 async fn feed(app: &TestApp, query: &str) -> Value {
@@ -459,4 +460,107 @@ async fn changes_made_from_the_command_line_say_so() {
         .await
         .expect(200);
     assert_eq!(items(&history)[0]["actor"], "command line (board-clerk)");
+}
+
+#[actix_web::test]
+async fn a_transaction_left_open_never_puts_an_event_behind_a_followers_position() {
+    let app = TestApp::spawn().await;
+    let (_, area_id) = app.plan_with_area().await;
+    let slow_goal = id_of(&app.create_goal(&area_id, json!({ "title": "Slow" })).await);
+    let start = feed(&app, "").await["newest_seq"].as_i64().expect("a seq");
+
+    // A transaction changes a goal and stays open while the API writes others.
+    let mut open = connect(&app).await;
+    diesel::sql_query("BEGIN")
+        .execute(&mut open)
+        .await
+        .expect("BEGIN");
+    diesel::sql_query(format!(
+        "UPDATE goals SET title = 'Slow, changed' WHERE id = '{slow_goal}'"
+    ))
+    .execute(&mut open)
+    .await
+    .expect("the open transaction's update");
+    for n in 0..3 {
+        app.create_goal(&area_id, json!({ "title": format!("Fast {n}") }))
+            .await;
+    }
+    let seen = feed(&app, &format!("after={start}")).await;
+    let position = seen["next_after"].as_i64().expect("a next_after");
+    assert_eq!(
+        items(&seen).len() as i64,
+        position - start,
+        "the writes that committed are in the feed, without waiting for the open one"
+    );
+    diesel::sql_query("COMMIT")
+        .execute(&mut open)
+        .await
+        .expect("COMMIT");
+
+    let after = feed(&app, &format!("after={position}")).await;
+    let late: Vec<_> = items(&after)
+        .iter()
+        .map(|e| (seq(e), e["resource_id"].clone()))
+        .collect();
+    assert_eq!(
+        late,
+        vec![(position + 1, json!(slow_goal))],
+        "the open transaction's change comes after the follower's position"
+    );
+    // Read again from the start: the same events, in the same order, as followed.
+    let again = feed(&app, &format!("after={start}")).await;
+    let followed: Vec<_> = items(&seen).iter().chain(items(&after)).cloned().collect();
+    assert_eq!(items(&again), &followed);
+}
+
+#[actix_web::test]
+async fn changes_to_one_goal_through_two_instances_are_in_the_feed_in_the_order_they_committed() {
+    let app = TestApp::spawn().await;
+    let (second, _server) = app.second_instance();
+    let (_, area_id) = app.plan_with_area().await;
+    let goal_id = id_of(&app.create_goal(&area_id, json!({ "title": "Raced" })).await);
+    let path = format!("/api/v1/goals/{goal_id}");
+    let client = crate::common::client();
+    let writes = (0..20).map(|n| {
+        let address = if n % 2 == 0 { &app.address } else { &second };
+        let body = json!({ "title": format!("Title {n}") });
+        crate::common::send_with(&client, address, Method::PATCH, &path, &[], Some(body))
+    });
+    for reply in join_all(writes).await {
+        reply.expect(200);
+    }
+    // And ten more from another process, committed before any pass numbers them.
+    for n in 20..30 {
+        let sql = format!("UPDATE goals SET title = 'Title {n}' WHERE id = '{goal_id}'");
+        app_sql(&app, &sql).await;
+    }
+
+    let history = app
+        .get(&format!("{path}/history?limit=100"))
+        .await
+        .expect(200);
+    let mut titles: Vec<(Value, Value)> = items(&history)
+        .iter()
+        .filter(|e| e["action"] == "updated")
+        .map(|e| {
+            (
+                e["changes"]["title"]["old"].clone(),
+                e["changes"]["title"]["new"].clone(),
+            )
+        })
+        .collect();
+    titles.reverse();
+    assert_eq!(titles.len(), 30);
+    // Each change starts from the title the one before it left: numbered in the
+    // order the writers, queued on the goal's lock, committed.
+    assert_eq!(titles[0].0, "Raced");
+    for pair in titles.windows(2) {
+        assert_eq!(
+            pair[1].0, pair[0].1,
+            "a change numbered out of commit order"
+        );
+    }
+    let now = app.get(&path).await.expect(200);
+    assert_eq!(now["title"], titles[29].1);
+    assert_eq!(now["title"], "Title 29");
 }

@@ -113,6 +113,10 @@ async fn no_read_scans_a_large_table_from_end_to_end() {
         let url = url.clone();
         move || {
             let mut conn = SetupConnection::establish(&url).expect("the test database");
+            // Numbered, as a service's sequencer would have done long since.
+            diesel::sql_query("SELECT sequence_events()")
+                .execute(&mut conn)
+                .expect("the queued events are numbered");
             // Recorded two days ago, so that `as_of` yesterday replays the history.
             diesel::sql_query("UPDATE events SET occurred_at = occurred_at - interval '2 days'")
                 .execute(&mut conn)

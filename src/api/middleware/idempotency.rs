@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::access::Access;
-use crate::api::connection::{HeldConnection, Pooled, pool_of, pooled};
+use crate::api::connection::{HeldConnection, Pooled, pool_of, pooled, sequencer_of};
 use crate::api::extract::{BodyLimit, header_text};
 use crate::api::tokens::TOKENS_PATH;
 use crate::db::Pool;
@@ -117,6 +117,7 @@ pub async fn once_per_key(
         body: body.to_vec(),
     };
     let committed = idempotency_key::save_and_commit(&mut conn, &key, &saved).await;
+    sequencer_of(&http_request).wake();
     Ok(match committed {
         Ok(()) => ServiceResponse::new(http_request, head.set_body(body).map_into_boxed_body()),
         Err(error) => ServiceResponse::from_err(error, http_request).map_into_boxed_body(),

@@ -70,6 +70,8 @@ pub async fn document_as_of(
         .and_hms_opt(0, 0, 0)
         .expect("midnight exists")
         .and_utc();
+    // Today's changes too, numbered or not.
+    super::sequence(conn).await?;
     let history: Vec<EventRow> = events::table
         .filter(events::plan_id.eq(plan_id))
         .filter(events::occurred_at.lt(end_of_day))
