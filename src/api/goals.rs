@@ -168,9 +168,10 @@ pub async fn update_goal(
     conn: WriteConn,
 ) -> Result<HttpResponse, ApiError> {
     let id = *goal_id;
-    let current = async |conn: &mut Conn| goal::get_locked(conn, id).await;
+    let patch = body.into_inner();
+    let current = async |conn: &mut Conn| goal::get_locked_for_patch(conn, id, &patch).await;
     let update = async |writer: &mut Writer<'_>, patch| goal::update(writer, id, patch).await;
-    patch_item(conn, &if_match, body.into_inner(), current, update).await
+    patch_item(conn, &if_match, patch.clone(), current, update).await
 }
 
 /// Delete a goal

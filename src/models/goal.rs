@@ -307,9 +307,14 @@ pub async fn create(writer: &mut Writer<'_>, area_id: Uuid, body: Value) -> Resu
 
 /// Applies a JSON merge patch to the goal; a new parent or position moves it.
 pub async fn update(writer: &mut Writer<'_>, id: Uuid, patch: Value) -> Result<Goal, ApiError> {
+    let moving = moves(&patch);
     writer
         .transaction(async |conn| {
-            let (goal, custom_code) = get_locking_plan(conn, id).await?;
+            let (goal, custom_code) = if moving {
+                get_locking_plan(conn, id).await?
+            } else {
+                get_locking_goal(conn, id).await?
+            };
             let current = CurrentGoal {
                 goal: &goal,
                 custom_code,
@@ -319,7 +324,9 @@ pub async fn update(writer: &mut Writer<'_>, id: Uuid, patch: Value) -> Result<G
                 area_id: goal.area_id,
                 parent: goal.parent_goal_id,
             };
-            let position = if input.parent_goal_id == goal.parent_goal_id {
+            let position = if !moving {
+                goal.position
+            } else if input.parent_goal_id == goal.parent_goal_id {
                 let to = input.position.unwrap_or(goal.position);
                 old_place.move_within(conn, goal.position, to).await?
             } else {
@@ -331,18 +338,61 @@ pub async fn update(writer: &mut Writer<'_>, id: Uuid, patch: Value) -> Result<G
                 };
                 new_place.insert_at(conn, input.position).await?
             };
-            diesel::update(goals::table.find(id))
+            let changed = diesel::update(goals::table.find(id))
                 .set((
                     &input,
                     goals::position.eq(position),
                     goals::updated_at.eq(diesel::dsl::now),
                 ))
-                .execute(conn)
-                .await?;
+                .returning(Goal::as_returning());
+            if !moving {
+                return Ok(changed.get_result(conn).await?);
+            }
+            changed.execute(conn).await?;
             goal_codes::renumber(conn, goal.plan_id).await?;
             get(conn, id).await
         })
         .await
+}
+
+/// The fields of a patch that can move a goal or change codes: its own, its
+/// siblings' and its sub-goals'.
+const MOVING_FIELDS: [&str; 3] = ["parent_goal_id", "position", "code"];
+
+/// Whether `patch` can move the goal or change codes. Only then does a change take
+/// its plan's lock, as positions and codes depend on the siblings'; any other
+/// change (a title, an owner, dates) locks the goal alone, so that edits of
+/// different goals of one plan do not take turns.
+pub fn moves(patch: &Value) -> bool {
+    patch
+        .as_object()
+        .is_none_or(|fields| MOVING_FIELDS.iter().any(|name| fields.contains_key(*name)))
+}
+
+/// The goal as a change that does not move it sees it: its row locked, its plan not.
+async fn get_locking_goal(conn: &mut Conn, id: Uuid) -> Result<(Goal, Option<String>), ApiError> {
+    goals::table
+        .find(id)
+        .select((Goal::as_select(), goals::custom_code))
+        .for_no_key_update()
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("goal", id))
+}
+
+/// The goal as a PATCH with `patch` must check it (`If-Match`): with the locks
+/// [`update`] takes.
+pub async fn get_locked_for_patch(
+    conn: &mut Conn,
+    id: Uuid,
+    patch: &Value,
+) -> Result<Goal, ApiError> {
+    if moves(patch) {
+        get_locked(conn, id).await
+    } else {
+        Ok(get_locking_goal(conn, id).await?.0)
+    }
 }
 
 /// Deletes the goal; with `cascade`, also its sub-goals and all their status

@@ -621,3 +621,53 @@ async fn goals_nest_at_most_eight_levels_deep() {
     assert_eq!(too_deep, ["parent_goal_id"]);
     assert_eq!(subtree_too_deep, ["parent_goal_id"]);
 }
+
+#[actix_web::test]
+async fn an_edit_that_does_not_move_a_goal_does_not_wait_for_its_plans_lock() {
+    use diesel_async::RunQueryDsl;
+
+    let app = TestApp::spawn().await;
+    let (plan_id, area_id) = app.plan_with_area().await;
+    let first = app.create_goal(&area_id, json!({ "title": "First" })).await;
+    let second = app
+        .create_goal(&area_id, json!({ "title": "Second" }))
+        .await;
+
+    // Another writer holds the plan's lock, as a reordering of its goals does.
+    let mut holder = crate::helpers::connect(&app).await;
+    for statement in [
+        "BEGIN".to_owned(),
+        format!("SELECT 1 FROM plans WHERE id = '{plan_id}' FOR UPDATE"),
+    ] {
+        diesel::sql_query(statement)
+            .execute(&mut holder)
+            .await
+            .expect("the plan is locked");
+    }
+    let edited = app
+        .patch(
+            &goal_path(&first),
+            json!({ "title": "First, renamed", "owner": "Board" }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(edited["title"], "First, renamed");
+    assert_eq!(edited["code"], "1");
+
+    // A move does wait: its siblings' positions and codes depend on it.
+    let second_path = goal_path(&second);
+    let moved = app.patch(&second_path, json!({ "position": 1 }));
+    let release = async {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
+        let code = app.get(&second_path).await.expect(200)["code"].clone();
+        diesel::sql_query("COMMIT")
+            .execute(&mut holder)
+            .await
+            .expect("COMMIT");
+        code
+    };
+    let (moved, code_while_locked) = futures_util::future::join(moved, release).await;
+    assert_eq!(code_while_locked, "2", "the move waited for the plan");
+    assert_eq!(moved.expect(200)["code"], "1");
+    assert_eq!(app.get(&goal_path(&first)).await.expect(200)["code"], "2");
+}
