@@ -290,3 +290,17 @@ pub async fn history(
         next_cursor: page.next_cursor,
     })
 }
+
+/// A number that changes whenever anything of the plan does: the newest change-feed
+/// number among the plan's events (0 before any), read from the `events_of_plan`
+/// index alone. Every change to a plan or to anything in it writes an event (the
+/// triggers), so a representation rendered after reading this is at least as new
+/// as the number says; the cache of rendered documents and sheets keys on it.
+pub async fn plan_version(conn: &mut Conn, plan_id: Uuid) -> Result<i64, ApiError> {
+    let newest: Option<i64> = events::table
+        .filter(events::plan_id.eq(plan_id))
+        .select(diesel::dsl::max(events::seq))
+        .first(conn)
+        .await?;
+    Ok(newest.unwrap_or(0))
+}
