@@ -362,3 +362,57 @@ impl RepresentationCache {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+    use chrono::{Days, NaiveDate};
+    use uuid::Uuid;
+
+    use super::{Key, Representation, RepresentationCache, Shape, Slot, Turn};
+    use crate::models::document::UpdatesInDocument;
+
+    fn key(version: i64, day: NaiveDate) -> Key {
+        let shape = Shape::Document(UpdatesInDocument::All);
+        let (plan_id, day) = (Uuid::nil(), day);
+        Key {
+            slot: Slot {
+                plan_id,
+                shape,
+                day,
+            },
+            version,
+        }
+    }
+
+    /// The day is part of the key because measures' current values (and so the
+    /// sheet) change at midnight UTC with no write: a key of another day, as
+    /// `Key::read` makes after midnight, is rendered afresh.
+    #[actix_web::test]
+    async fn a_render_serves_its_version_and_earlier_ones_but_not_a_later_one_or_another_day() {
+        let cache = RepresentationCache::new(1 << 20);
+        let request = TestRequest::default().to_http_request();
+        let today = NaiveDate::from_ymd_opt(2026, 12, 3).expect("a date");
+        let tomorrow = today + Days::new(1);
+        cache
+            .get(&request, &key(5, today), async || {
+                Representation::json(&"at version 5", false)
+            })
+            .await
+            .expect("a render");
+        for (version, day, found) in [
+            (5, today, true),
+            (4, today, true),
+            (6, today, false),
+            (5, tomorrow, false),
+        ] {
+            let turn = cache.turn(&key(version, day));
+            assert_eq!(
+                matches!(turn, Turn::Found(_)),
+                found,
+                "version {version} on {day}"
+            );
+        }
+        assert_eq!(cache.counts().1, 1);
+    }
+}
