@@ -23,7 +23,7 @@ use strategy_tracker::api::middleware::conditional::etag_of;
 use uuid::Uuid;
 
 use crate::common::{Reply, TEST_TOKEN, TestApp, client, id_of, send_with};
-use crate::helpers::{connect, create_measure, create_token, send_as, updates_path};
+use crate::helpers::{app_sql, connect, create_measure, create_token, send_as, updates_path};
 use crate::metrics::{Samples, free_address, promtool_check, scrape};
 
 fn document_path(plan_id: &str) -> String {
@@ -269,13 +269,18 @@ async fn a_plan_switched_back_to_draft_is_hidden_at_once_on_every_instance() {
     let (other, _other_server) = app.second_instance();
     let (plan_id, goal_id, _) = published_plan(&app, 1).await;
     let reader = create_token(&app, "member portal", &["read"]).await.1;
+    // Published since yesterday, so that yesterday's document is the plan's too.
+    let sql = "UPDATE events SET occurred_at = occurred_at - interval '1 day' WHERE plan_id = ";
+    app_sql(&app, &format!("{sql}'{plan_id}'")).await;
     let today = chrono::Utc::now().date_naive();
+    let yesterday = today - chrono::Days::new(1);
     let paths = |plan_id: &str, goal_id: &str| {
         [
             goal_path(goal_id),
             document_path(plan_id),
             format!("{}?updates=latest", document_path(plan_id)),
             format!("{}?as_of={today}", document_path(plan_id)),
+            format!("{}?as_of={yesterday}", document_path(plan_id)),
             sheet_path(plan_id),
             format!("/api/v1/plans/{plan_id}/tracking-sheet"),
         ]
