@@ -2,6 +2,7 @@
 //! answer), every route registered in [`routes`].
 
 pub mod areas;
+pub mod cache;
 pub mod connection;
 pub mod documents;
 pub mod events;

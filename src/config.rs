@@ -10,6 +10,9 @@ use clap::{ArgAction, Args, ValueEnum};
 
 /// The request body limit when none is configured: 2 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// The bound of the cache of rendered documents and sheets when none is configured:
+/// 32 MiB, the 1,000-goal document (about 1 MiB, and its gzip) thirty times over.
+pub const DEFAULT_CACHE_BYTES: usize = 32 * 1024 * 1024;
 
 /// The service's settings.
 #[derive(Debug, Clone, Args)]
@@ -155,6 +158,13 @@ pub struct Config {
     /// address (often public) does not show them.
     #[arg(long, env = "METRICS_ADDR", global = true, value_parser = parse_listen_addr)]
     pub metrics_addr: Option<String>,
+
+    /// Most bytes of rendered plan documents and tracking sheets each instance keeps
+    /// to serve again until their plan changes (32 MiB by default), the least
+    /// recently used let go first; 0 turns the cache off.
+    #[arg(long, env = "CACHE_BYTES", global = true, default_value_t = DEFAULT_CACHE_BYTES,
+          value_parser = parse_cache_bytes)]
+    pub cache_bytes: usize,
 }
 
 /// How log lines are written (see [`Config::log_format`]).
@@ -247,6 +257,12 @@ fn parse_bool(text: &str) -> Result<bool, String> {
         "false" | "0" | "no" => Ok(false),
         _ => Err("must be true or false (or 1 or 0, yes or no)".to_owned()),
     }
+}
+
+fn parse_cache_bytes(text: &str) -> Result<usize, String> {
+    text.trim().parse().map_err(|_| {
+        format!("must be a whole number of bytes, such as {DEFAULT_CACHE_BYTES} (32 MiB), or 0 to turn the cache off")
+    })
 }
 
 fn parse_workers(text: &str) -> Result<usize, String> {

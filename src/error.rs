@@ -121,6 +121,9 @@ pub enum ApiError {
     /// The request was not answered within the configured timeout (in seconds):
     /// the database did not answer in time, or the body came too slowly.
     TimedOut(u64),
+    /// As many large answers (plan documents, tracking sheets) as the instance
+    /// renders at once were being rendered for the whole time the request could wait.
+    Busy,
     /// A bug or an unexpected failure; the text is logged, never sent.
     Internal(String),
 }
@@ -174,6 +177,7 @@ impl ApiError {
                 "service-unavailable",
                 "The database is unavailable; retry shortly",
             ),
+            Self::Busy => ("busy", "The service is busy; retry shortly"),
             Self::Internal(_) => ("internal-error", "Internal server error"),
         }
     }
@@ -193,7 +197,7 @@ impl ApiError {
             Self::Conflict(_) | Self::StillRunning => 409,
             Self::PreconditionFailed { .. } => 412,
             Self::PreconditionRequired => 428,
-            Self::Unavailable(_) | Self::TimedOut(_) => 503,
+            Self::Unavailable(_) | Self::TimedOut(_) | Self::Busy => 503,
             Self::Internal(_) => 500,
         }
     }
@@ -260,6 +264,10 @@ impl ApiError {
             ),
             Self::TimedOut(seconds) => (
                 format!("the request was not answered within {seconds} seconds: the database did not answer in time (or the request body arrived too slowly); retry in {RETRY_AFTER_SECONDS} seconds. A write may have been applied: repeat it with the same Idempotency-Key, which applies it only once"),
+                None,
+            ),
+            Self::Busy => (
+                format!("too many large answers (plan documents, tracking sheets) are being prepared at once for this one to be ready in time; retry in {RETRY_AFTER_SECONDS} seconds"),
                 None,
             ),
             Self::Internal(_) => (

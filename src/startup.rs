@@ -12,6 +12,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
+use crate::api::cache::RepresentationCache;
 use crate::api::middleware::access::{self, AccessControl, TokenCache};
 use crate::api::middleware::client_address::TrustedProxies;
 use crate::api::middleware::cors::{self, AllowedOrigins};
@@ -61,6 +62,8 @@ pub fn run(listener: TcpListener, config: &Config) -> std::io::Result<(Server, A
         .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, error))?,
     );
     let tokens = web::Data::from(tokens);
+    // One per instance, shared by its workers: a document rendered by one is served by all.
+    let representations = web::Data::new(RepresentationCache::new(config.cache_bytes));
     let requests = web::Data::new(RequestMetrics::new(routes.clone()));
     let metrics = match &config.metrics_addr {
         Some(address) => Some(serve_metrics(
@@ -69,6 +72,7 @@ pub fn run(listener: TcpListener, config: &Config) -> std::io::Result<(Server, A
                 requests.clone(),
                 access_control.clone(),
                 tokens.clone(),
+                representations.clone(),
                 // Its share of the pool when there are as many workers as
                 // connections: one, with the same settings as the workers' pools.
                 db::worker_pool(&connector, config, usize::from(config.pool_size)),
@@ -107,6 +111,7 @@ pub fn run(listener: TcpListener, config: &Config) -> std::io::Result<(Server, A
             .app_data(trusted_proxies.clone())
             .app_data(access_control.clone())
             .app_data(tokens.clone())
+            .app_data(representations.clone())
             .app_data(request_timeout.clone())
             .app_data(stopping_data.clone())
             .app_data(requests.clone())

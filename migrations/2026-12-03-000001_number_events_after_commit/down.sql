@@ -1,6 +1,7 @@
 -- Back to numbering events at commit (the previous migration's design): whatever is
 -- still queued is numbered first, then the queue and the per-table functions go.
 SELECT sequence_events();
+DROP FUNCTION plan_version(uuid);
 DROP FUNCTION sequence_events();
 DO $$
 DECLARE

@@ -184,3 +184,14 @@ BEGIN
     RETURN newest;
 END
 $body$;
+
+-- A plan's version, for the cache of rendered plans and sheets: the number of its
+-- newest event, once everything committed is numbered, so that a change committed
+-- on any instance is never behind it. In PL/pgSQL so that the read after the pass
+-- takes a fresh snapshot, which sees what the pass numbered.
+CREATE FUNCTION plan_version(plan uuid) RETURNS bigint LANGUAGE plpgsql AS $body$
+BEGIN
+    PERFORM sequence_events();
+    RETURN COALESCE((SELECT max(seq) FROM events WHERE plan_id = plan), 0);
+END
+$body$;

@@ -1,5 +1,6 @@
 //! The database connection a handler works on, as an extractor whose type says
-//! what the handler may do: a [`ReadConn`] reads; a [`WriteConn`] makes changes,
+//! what the handler may do: a [`ReadConn`] reads (a [`ReadPool`] reads with a
+//! connection per step, for reads that wait between steps); a [`WriteConn`] makes changes,
 //! each attributed (for the change feed) to the request's token, and, for a POST
 //! with an `Idempotency-Key`, on the connection whose transaction also records the
 //! response (see [`super::middleware::idempotency`]).
@@ -70,6 +71,28 @@ impl Deref for ReadConn {
 impl DerefMut for ReadConn {
     fn deref_mut(&mut self) -> &mut Conn {
         &mut self.0
+    }
+}
+
+/// Connections for reading, each taken when it is needed and given back after, for
+/// a read that may wait between its queries (for another request's render of the
+/// same answer, or for its turn to render): waiting holds no connection that the
+/// other requests need.
+pub struct ReadPool(web::Data<Pool>);
+
+impl ReadPool {
+    /// A connection for the next read; 503 when none can be had in time.
+    pub async fn conn(&self) -> Result<Pooled, ApiError> {
+        pooled(&self.0).await
+    }
+}
+
+impl FromRequest for ReadPool {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Self(pool_of(request))))
     }
 }
 

@@ -8,16 +8,17 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::connection::{ReadConn, WriteConn};
+use super::cache::{Key, Representation, RepresentationCache, Shape};
+use super::connection::{ReadPool, WriteConn};
 use super::extract::{BodyLimit, QueryParams, Sent, parse_json, read_json_or_text};
 use super::middleware::access::Access;
 
 use crate::error::ApiError;
-use crate::models::PlanStatus;
 use crate::models::document::{self, PlanDocument, UpdatesInDocument};
 use crate::models::event::rebuild;
 use crate::models::import::{self, ImportReport, PlanImport, Source};
 use crate::models::plan::{self, Contained};
+use crate::models::{Conn, PlanStatus};
 
 /// Query parameters of [`get_plan_document`].
 #[derive(Debug, Deserialize, IntoParams)]
@@ -50,26 +51,46 @@ pub struct DocumentParams {
 )]
 #[get("/plans/{plan_id}/document")]
 pub async fn get_plan_document(
+    request: HttpRequest,
     access: Access,
     plan_id: web::Path<Uuid>,
     QueryParams(params): QueryParams<DocumentParams>,
-    mut conn: ReadConn,
+    reads: ReadPool,
+    cache: web::Data<RepresentationCache>,
 ) -> Result<HttpResponse, ApiError> {
-    let updates = params.updates.unwrap_or_default();
-    let conn = &mut conn;
-    let hidden = || ApiError::not_found("plan", *plan_id);
-    let document = match params.as_of {
-        None => document::export(conn, *plan_id, updates).await?,
-        Some(day) => {
-            // Without read, only a plan that exists now shows its past: a deleted
-            // plan may never have been public, and even its dates would tell of it.
-            let exists = plan::status_containing(conn, Contained::Plan(*plan_id)).await?;
-            if exists.is_none() && !access.reads_drafts() {
-                return Err(hidden());
-            }
-            rebuild::document_as_of(conn, *plan_id, day, updates).await?
+    let (plan_id, updates) = (*plan_id, params.updates.unwrap_or_default());
+    if let Some(day) = params.as_of {
+        return document_as_of(&access, &mut *reads.conn().await?, plan_id, day, updates).await;
+    }
+    let key = Key::read(&reads, plan_id, Shape::Document(updates)).await?;
+    cache
+        .answer(&request, &access, key, async || {
+            let document = document::export(&mut *reads.conn().await?, plan_id, updates).await?;
+            Representation::json(&document, document.plan.status == PlanStatus::Draft)
+        })
+        .await
+}
+
+/// The document as the plan stood at the end of `day`, rebuilt from its history.
+/// The access check leaves this route's drafts to its handler (`access`), so
+/// without read this hides the plans that are drafts now as well as then.
+async fn document_as_of(
+    access: &Access,
+    conn: &mut Conn,
+    plan_id: Uuid,
+    day: NaiveDate,
+    updates: UpdatesInDocument,
+) -> Result<HttpResponse, ApiError> {
+    let hidden = || ApiError::not_found("plan", plan_id);
+    if !access.reads_drafts() {
+        // Only a plan that exists now, published, shows its past: a deleted plan
+        // may never have been public, and even its dates would tell of it.
+        let now = plan::status_containing(conn, Contained::Plan(plan_id)).await?;
+        if matches!(now, None | Some(PlanStatus::Draft)) {
+            return Err(hidden());
         }
-    };
+    }
+    let document = rebuild::document_as_of(conn, plan_id, day, updates).await?;
     // A plan that was still a draft on that day was not public then either.
     if document.plan.status == PlanStatus::Draft && !access.reads_drafts() {
         return Err(hidden());

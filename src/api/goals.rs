@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::connection::{ReadConn, WriteConn};
 use super::extract::QueryParams;
+use super::middleware::access::Access;
 use super::middleware::conditional::IfMatch;
 use super::{
     DeleteParams, created, delete_item, list_body, owner_filter, page_response, patch_item,
@@ -142,10 +143,11 @@ pub async fn create_goal(
 )]
 #[get("/goals/{goal_id}")]
 pub async fn get_goal(
+    access: Access,
     goal_id: web::Path<Uuid>,
     mut conn: ReadConn,
 ) -> Result<HttpResponse, ApiError> {
-    let goal = goal::get(&mut conn, *goal_id).await?;
+    let goal = goal::get_visible(&mut conn, *goal_id, access.reads_drafts()).await?;
     Ok(HttpResponse::Ok().json(goal))
 }
 

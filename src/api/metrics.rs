@@ -12,6 +12,7 @@ use deadpool::managed::WeakPool;
 use diesel_async::AsyncPgConnection;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 
+use super::cache::RepresentationCache;
 use super::connection::pooled;
 use super::middleware::access::{AccessControl, TokenCache};
 use super::middleware::metrics::{BUCKETS, RequestMetrics};
@@ -31,6 +32,7 @@ pub struct Sources {
     pub requests: web::Data<RequestMetrics>,
     pub access: web::Data<AccessControl>,
     pub tokens: web::Data<TokenCache>,
+    pub representations: web::Data<RepresentationCache>,
     /// The HTTP workers' pools, one each.
     pools: Mutex<Vec<WorkerPool>>,
     /// One connection of its own for the feed's head, so that scrapes neither wait
@@ -43,12 +45,14 @@ impl Sources {
         requests: web::Data<RequestMetrics>,
         access: web::Data<AccessControl>,
         tokens: web::Data<TokenCache>,
+        representations: web::Data<RepresentationCache>,
         feed_pool: Pool,
     ) -> Self {
         Self {
             requests,
             access,
             tokens,
+            representations,
             pools: Mutex::default(),
             feed_pool,
         }
@@ -165,6 +169,22 @@ pub async fn scrape(sources: web::Data<Sources>) -> HttpResponse {
         "strategy_tracker_token_cache_misses_total",
         "Token checks that asked the database (the cache is off while the LISTEN connection is down).",
         misses,
+    );
+    let (hits, misses, bytes) = sources.representations.counts();
+    out.counter(
+        "strategy_tracker_render_cache_hits_total",
+        "Plan documents and tracking sheets served without rendering them: from this instance's cache, or from another request's render of the same.",
+        hits,
+    );
+    out.counter(
+        "strategy_tracker_render_cache_misses_total",
+        "Plan documents and tracking sheets rendered (their plan changed, or they were not held).",
+        misses,
+    );
+    out.gauge(
+        "strategy_tracker_render_cache_bytes",
+        "Bytes of rendered documents and sheets this instance holds (at most CACHE_BYTES).",
+        bytes,
     );
     let name = "strategy_tracker_build_info";
     out.family(name, "gauge", "Always 1; the version running.");

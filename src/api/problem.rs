@@ -16,7 +16,7 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status_code());
         response.content_type("application/problem+json");
         match self {
-            Self::Unavailable(_) | Self::TimedOut(_) => {
+            Self::Unavailable(_) | Self::TimedOut(_) | Self::Busy => {
                 response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
             }
             Self::MethodNotAllowed(allow) => {

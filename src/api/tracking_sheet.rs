@@ -1,20 +1,21 @@
 //! `GET /api/v1/plans/{plan_id}/tracking-sheet`: the plan's tracking sheet, as JSON
 //! or as a CSV file for spreadsheets.
 
-use actix_web::http::header::{self, Accept, Quality};
+use actix_web::http::header::{self, Accept, HeaderValue, Quality};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, web};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::connection::ReadConn;
+use super::cache::{Key, Representation, RepresentationCache, Shape};
+use super::connection::ReadPool;
 use super::extract::QueryParams;
+use super::middleware::access::Access;
 use super::owner_filter;
-use crate::csv;
 use crate::error::ApiError;
-use crate::models::GoalStatus;
 use crate::models::tracking_sheet::{self, SheetFilter, TrackingSheet};
+use crate::models::{GoalStatus, PlanStatus};
 
 /// The form of the tracking sheet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
@@ -89,26 +90,36 @@ impl TrackingSheetParams {
 #[get("/plans/{plan_id}/tracking-sheet")]
 pub async fn get_tracking_sheet(
     request: HttpRequest,
+    access: Access,
     plan_id: web::Path<Uuid>,
     QueryParams(params): QueryParams<TrackingSheetParams>,
-    mut conn: ReadConn,
+    reads: ReadPool,
+    cache: web::Data<RepresentationCache>,
 ) -> Result<HttpResponse, ApiError> {
+    let plan_id = *plan_id;
     let format = params.format.unwrap_or_else(|| negotiated(&request));
     let filter = params.filter()?;
-    let sheet = tracking_sheet::get(&mut conn, *plan_id, &filter).await?;
-    let mut response = HttpResponse::Ok();
+    let csv = format == SheetFormat::Csv;
+    let shape = Shape::Sheet {
+        filter: filter.clone(),
+        csv,
+    };
+    let key = Key::read(&reads, plan_id, shape).await?;
+    let mut response = cache
+        .answer(&request, &access, key, async || {
+            let sheet = tracking_sheet::get(&mut *reads.conn().await?, plan_id, &filter).await?;
+            let draft = sheet.plan_status == PlanStatus::Draft;
+            match csv {
+                true => Representation::csv(sheet.to_csv(), &sheet.file_name(), draft),
+                false => Representation::json(&sheet.sheet, draft),
+            }
+        })
+        .await?;
     // Caches must keep the JSON and the CSV apart.
-    response.insert_header((header::VARY, "Accept"));
-    Ok(match format {
-        SheetFormat::Json => response.json(sheet.sheet),
-        SheetFormat::Csv => response
-            .content_type(csv::CONTENT_TYPE)
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}\"", sheet.file_name()),
-            ))
-            .body(sheet.to_csv()),
-    })
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("Accept"));
+    Ok(response)
 }
 
 /// The form the `Accept` header prefers: CSV for `text/csv` (or `text/*`) ranked

@@ -28,7 +28,7 @@ use crate::schema::{areas, goals, status_updates};
 pub const EXPORT_QUERIES: usize = 5;
 
 /// Which status updates a document carries for each goal.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UpdatesInDocument {
     /// Every status update, newest first.

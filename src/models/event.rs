@@ -321,3 +321,22 @@ pub async fn history(
         next_cursor: page.next_cursor,
     })
 }
+
+/// A number that changes whenever anything of the plan does: the newest change-feed
+/// number among the plan's events (0 before any), after numbering every committed
+/// event (the database's `plan_version`, one statement). Every change to a plan or
+/// to anything in it writes an event (the triggers), so a representation rendered
+/// after reading this is at least as new as the number says, whichever instance
+/// made the change; the cache of rendered documents and sheets keys on it.
+pub async fn plan_version(conn: &mut Conn, plan_id: Uuid) -> Result<i64, ApiError> {
+    #[derive(diesel::QueryableByName)]
+    struct Version {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        plan_version: i64,
+    }
+    let version: Version = diesel::sql_query("SELECT plan_version($1)")
+        .bind::<diesel::sql_types::Uuid, _>(plan_id)
+        .get_result(conn)
+        .await?;
+    Ok(version.plan_version)
+}

@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{
-    AsChangeset, BoolExpressionMethods, ExpressionMethods, Insertable, OptionalExtension, QueryDsl,
-    QueryableByName, SelectableHelper,
+    AsChangeset, BoolExpressionMethods, ExpressionMethods, Insertable, JoinOnDsl,
+    OptionalExtension, QueryDsl, QueryableByName, SelectableHelper,
 };
 use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
@@ -18,11 +18,11 @@ use super::tables;
 /// A goal is shown as it is stored.
 pub use super::tables::goals::{Goal, get};
 use super::writer::Writer;
-use super::{Conn, GoalStatus, area};
+use super::{Conn, GoalStatus, PlanStatus, area};
 use crate::error::ApiError;
 use crate::models::validation::{self, FieldReader, LONG_TEXT, Rule, SHORT_TEXT, input_body};
 use crate::pagination::{Page, PageRequest};
-use crate::schema::{goals, status_updates};
+use crate::schema::{goals, plans, status_updates};
 
 /// Longest goal title, in characters: plans state goals as whole sentences.
 const GOAL_TITLE: usize = 500;
@@ -261,6 +261,29 @@ async fn get_locking_plan(conn: &mut Conn, id: Uuid) -> Result<(Goal, Option<Str
         .first(conn)
         .await?;
     Ok(goal)
+}
+
+/// The goal with this id, if the caller may see it: for one who may not read
+/// drafts (`drafts_visible` false), a goal of a draft plan is a 404 like an id that
+/// names nothing, found by the same query that reads the goal, so that the access
+/// check need not ask first (it leaves this route's drafts to its handler).
+pub async fn get_visible(
+    conn: &mut Conn,
+    id: Uuid,
+    drafts_visible: bool,
+) -> Result<Goal, ApiError> {
+    if drafts_visible {
+        return get(conn, id).await;
+    }
+    goals::table
+        .inner_join(plans::table.on(plans::id.eq(goals::plan_id)))
+        .filter(goals::id.eq(id))
+        .filter(plans::status.ne(PlanStatus::Draft))
+        .select(Goal::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("goal", id))
 }
 
 /// The goal as its writers see it, its plan locked (see [`get_locking_plan`]).

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::derived::standing;
 use super::tables::{self, measures::MeasureRow, status_updates::latest_id_of};
-use super::{Conn, GoalStatus};
+use super::{Conn, GoalStatus, PlanStatus};
 use crate::error::ApiError;
 use crate::schema::{areas, goals, measures, status_updates};
 
@@ -124,7 +124,8 @@ pub struct SheetMeasure {
 }
 
 /// Which goals the sheet shows; a goal is shown when it passes every filter given.
-#[derive(Debug, Default)]
+/// Comparable, as the sheets rendered for each filter are cached apart.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Hash)]
 pub struct SheetFilter {
     /// Goals of this strategic area (none if it is not one of the plan's).
     pub area_id: Option<Uuid>,
@@ -148,6 +149,8 @@ pub struct Sheet {
     pub plan_title: String,
     /// The day the sheet speaks for (UTC): measures' current values are as of it.
     pub as_of: NaiveDate,
+    /// The plan's status: a draft's sheet is for callers who may read drafts.
+    pub plan_status: PlanStatus,
     /// The measure columns of the CSV form: every measure of the plan, not only of
     /// the goals shown, so that the columns stay the same whatever the filters.
     measure_columns: Vec<String>,
@@ -197,6 +200,7 @@ pub async fn get(conn: &mut Conn, plan_id: Uuid, filter: &SheetFilter) -> Result
         sheet: TrackingSheet { plan_id, rows },
         plan_title: plan.title,
         as_of,
+        plan_status: plan.status,
         measure_columns,
     })
 }

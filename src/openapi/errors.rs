@@ -69,7 +69,7 @@ const ERRORS: [(&str, u16, &str); 11] = [
     (
         "ServiceUnavailable",
         503,
-        "The database cannot be reached, or did not answer within the request timeout; retry after the number of seconds in `Retry-After` (a write repeated with its `Idempotency-Key` is applied once).",
+        "The database cannot be reached, or did not answer within the request timeout, or (for a plan's document and tracking sheet) too many large answers are being prepared at once; retry after the number of seconds in `Retry-After` (a write repeated with its `Idempotency-Key` is applied once).",
     ),
 ];
 

@@ -14,7 +14,7 @@ use actix_web::http::Method;
 use actix_web::http::header::HeaderMap;
 use diesel::{Connection, RunQueryDsl};
 use serde_json::{Value, json};
-use strategy_tracker::config::{Config, LogFormat};
+use strategy_tracker::config::{Config, DEFAULT_CACHE_BYTES, LogFormat};
 use strategy_tracker::db::{self, SetupConnection};
 use strategy_tracker::models::api_token::secret::TokenSecret;
 use strategy_tracker::startup;
@@ -181,6 +181,7 @@ pub fn test_config(database_url: String) -> Config {
         trusted_proxies: Vec::new(),
         migrate_on_start: true,
         metrics_addr: None,
+        cache_bytes: DEFAULT_CACHE_BYTES,
     }
 }
 

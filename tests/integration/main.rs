@@ -9,6 +9,7 @@ mod helpers;
 mod access;
 mod areas;
 mod backup;
+mod cache;
 mod conditional;
 mod cors;
 mod documents;

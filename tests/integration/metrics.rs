@@ -24,13 +24,13 @@ const GOAL: &str = "/api/v1/goals/{goal_id}";
 /// An address for the metrics listener. The service binds `METRICS_ADDR` itself,
 /// as in production, so the test takes a port the kernel has just handed out and
 /// let go of.
-fn free_address() -> String {
+pub fn free_address() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("a free port on loopback");
     listener.local_addr().expect("a bound address").to_string()
 }
 
 /// `GET /metrics` on the metrics listener: its text, after checking its type.
-async fn scrape(address: &str) -> String {
+pub async fn scrape(address: &str) -> String {
     let reply = send(
         &anonymous_client(),
         &format!("http://{address}"),
@@ -50,7 +50,7 @@ async fn scrape(address: &str) -> String {
 
 /// Runs `promtool check metrics` on `text`; panics with what it said if it objects
 /// to anything, format or naming.
-fn promtool_check(text: &str) {
+pub fn promtool_check(text: &str) {
     let promtool = std::env::var("PROMTOOL").unwrap_or_else(|_| "promtool".to_owned());
     let mut child = Command::new(&promtool)
         .args(["check", "metrics"])
@@ -77,11 +77,11 @@ fn promtool_check(text: &str) {
 }
 
 /// The samples of a scrape: name, labels, value.
-struct Samples(Vec<(String, BTreeMap<String, String>, f64)>);
+pub struct Samples(Vec<(String, BTreeMap<String, String>, f64)>);
 
 impl Samples {
     /// Reads the samples of the text format (promtool has checked its syntax).
-    fn parse(text: &str) -> Self {
+    pub fn parse(text: &str) -> Self {
         let sample = |line: &str| {
             let (series, value) = line.rsplit_once(' ').expect("a sample has a value");
             let value = value.parse().expect("a number");
@@ -120,7 +120,7 @@ impl Samples {
             .map(|&(_, _, value)| value)
     }
 
-    fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+    pub fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
         self.get(name, labels)
             .unwrap_or_else(|| panic!("no sample {name} {labels:?}"))
     }

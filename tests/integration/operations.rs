@@ -189,6 +189,10 @@ fn every_invalid_setting_is_one_line_naming_it_and_nothing_is_migrated() {
             &[("LISTEN_ADDR", "8080")],
             &["LISTEN_ADDR", "a host and a port"],
         ),
+        (
+            &[("CACHE_BYTES", "32MB")],
+            &["CACHE_BYTES", "'32MB'", "whole number of bytes"],
+        ),
     ];
     for (settings, says) in cases {
         let mut env = vec![("DATABASE_URL", url.as_str())];

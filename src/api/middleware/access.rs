@@ -73,11 +73,24 @@ impl Rule {
     }
 }
 
+/// Public reads whose handlers hide drafts themselves, for callers without `read`,
+/// in a read they make anyway: the goal in the query that reads it, the document
+/// and the sheet from their plan's row (or their cached copy, which is of the
+/// plan's current version). Asking the plan's status first would be one more
+/// query; a path listed here that is not a public read stops the service.
+const HIDING_DRAFTS_THEMSELVES: &[&str] = &[
+    "/api/v1/goals/{goal_id}",
+    "/api/v1/plans/{plan_id}/document",
+    "/api/v1/plans/{plan_id}/tracking-sheet",
+];
+
 /// The rules of every operation, the token cache and the rate limits.
 pub struct AccessControl {
     routes: Arc<RouteTable>,
     /// Each operation's rule, in the order of `routes.operations()`.
     rules: Vec<Rule>,
+    /// Whether each operation's handler hides drafts itself, in the same order.
+    hides_drafts: Vec<bool>,
     public_reading: bool,
     tokens: Arc<TokenCache>,
     limiter: RateLimiter,
@@ -92,14 +105,31 @@ impl AccessControl {
         tokens: Arc<TokenCache>,
         limiter: RateLimiter,
     ) -> Result<Self, String> {
-        let rules = routes
+        let rules: Vec<Rule> = routes
             .operations()
             .iter()
             .map(rule_of)
             .collect::<Result<_, _>>()?;
+        let hides_drafts: Vec<bool> = routes
+            .operations()
+            .iter()
+            .map(|operation| {
+                operation.method == Method::GET
+                    && HIDING_DRAFTS_THEMSELVES.contains(&operation.pattern.as_str())
+            })
+            .collect();
+        let public = |at: usize| rules[at] == Rule::PublicRead;
+        for path in HIDING_DRAFTS_THEMSELVES {
+            if !(0..rules.len()).any(|at| hides_drafts[at] && public(at)) {
+                return Err(format!(
+                    "GET {path} is said to hide drafts itself (access::HIDING_DRAFTS_THEMSELVES), but is no public read"
+                ));
+            }
+        }
         Ok(Self {
             routes,
             rules,
+            hides_drafts,
             public_reading,
             tokens,
             limiter,
@@ -111,10 +141,15 @@ impl AccessControl {
         &self.limiter
     }
 
-    /// The rule and pattern of the operation a request is for.
-    fn operation(&self, method: &Method, path: &str) -> Option<(Rule, &str)> {
+    /// The rule and pattern of the operation a request is for, and whether its
+    /// handler hides drafts itself.
+    fn operation(&self, method: &Method, path: &str) -> Option<(Rule, &str, bool)> {
         let (index, operation) = self.routes.operation(method, path)?;
-        Some((self.rules[index], operation.pattern.as_str()))
+        Some((
+            self.rules[index],
+            operation.pattern.as_str(),
+            self.hides_drafts[index],
+        ))
     }
 }
 
@@ -197,9 +232,9 @@ pub async fn check_access(
     // must meet the rule of `/api/v1/tokens`, and `%30...` the draft check of an id.
     let path = request.match_info().as_str().to_owned();
     // Health checks, the document, Swagger UI and unknown paths are for anyone.
-    let Some((rule, pattern)) = control
+    let Some((rule, pattern, hides_drafts)) = control
         .operation(request.method(), &path)
-        .filter(|(rule, _)| *rule != Rule::Anyone)
+        .filter(|(rule, _, _)| *rule != Rule::Anyone)
     else {
         return Ok(next.call(request).await?.map_into_boxed_body());
     };
@@ -216,7 +251,12 @@ pub async fn check_access(
         (Some(retry_after), _) => Err(ApiError::TooManyRequests { retry_after }),
         (None, Err(error)) => Err(error),
         (None, Ok(token)) => {
-            admit(&control, &request, (pattern, &path), rule, Access { token }).await
+            let route = Route {
+                pattern,
+                path: &path,
+                hides_drafts,
+            };
+            admit(&control, &request, route, rule, Access { token }).await
         }
     };
     let mut response = match admitted {
@@ -232,12 +272,20 @@ pub async fn check_access(
     Ok(response)
 }
 
+/// The operation a request is for, as the access check looked it up.
+struct Route<'a> {
+    pattern: &'a str,
+    path: &'a str,
+    /// Whether the handler hides drafts itself ([`HIDING_DRAFTS_THEMSELVES`]).
+    hides_drafts: bool,
+}
+
 /// Lets the caller through if the rule allows it, hiding drafts from those
-/// without `read`.
+/// without `read` (unless the handler does).
 async fn admit(
     control: &AccessControl,
     request: &ServiceRequest,
-    (pattern, path): (&str, &str),
+    route: Route<'_>,
     rule: Rule,
     access: Access,
 ) -> Result<Access, ApiError> {
@@ -263,8 +311,8 @@ async fn admit(
             });
         }
     }
-    if rule == Rule::PublicRead && !access.reads_drafts() {
-        hide_drafts(request, pattern, path).await?;
+    if rule == Rule::PublicRead && !access.reads_drafts() && !route.hides_drafts {
+        hide_drafts(request, route.pattern, route.path).await?;
     }
     Ok(access)
 }

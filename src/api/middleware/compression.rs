@@ -34,6 +34,7 @@ pub async fn gzip(
         _ => false,
     };
     let status = response.status();
+    // An answer already encoded is a cached gzip body (`api::cache`): as it is.
     if !accepted
         || !worth_it
         || response.headers().contains_key(header::CONTENT_ENCODING)
@@ -46,14 +47,7 @@ pub async fn gzip(
     let compressed = body::to_bytes(body)
         .await
         .map_err(|error| ApiError::Internal(format!("a response body failed: {error}")))
-        .and_then(|bytes| {
-            let mut encoder =
-                GzEncoder::new(Vec::with_capacity(bytes.len() / 4), Compression::fast());
-            encoder
-                .write_all(&bytes)
-                .and_then(|()| encoder.finish())
-                .map_err(|error| ApiError::Internal(format!("gzip failed: {error}")))
-        })?;
+        .and_then(|bytes| compress(&bytes))?;
     head.headers_mut()
         .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     Ok(ServiceResponse::new(
@@ -62,8 +56,18 @@ pub async fn gzip(
     ))
 }
 
+/// `bytes` gzipped, as this middleware sends them; the representation cache keeps
+/// its large bodies this way too (`api::cache`), so that they are compressed once.
+pub fn compress(bytes: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let mut encoder = GzEncoder::new(Vec::with_capacity(bytes.len() / 4), Compression::fast());
+    encoder
+        .write_all(bytes)
+        .and_then(|()| encoder.finish())
+        .map_err(|error| ApiError::Internal(format!("gzip failed: {error}")))
+}
+
 /// Whether `Accept-Encoding` allows gzip: named (or `*`) without `q=0`.
-fn accepts_gzip(headers: &HeaderMap) -> bool {
+pub fn accepts_gzip(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::ACCEPT_ENCODING)
         .filter_map(|value| value.to_str().ok())

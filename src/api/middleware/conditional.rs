@@ -145,6 +145,20 @@ pub async fn entity_tags(
     if response.status() != StatusCode::OK {
         return Ok(response.map_into_boxed_body());
     }
+    // A cached representation (`api::cache`) comes with the tag of its plain bytes,
+    // worked out once when it was rendered: hashing a megabyte for every reader
+    // would cost most of what the cache saves, and its body may be gzipped.
+    if let Some(etag) = response.headers().get(header::ETAG) {
+        let etag = etag.to_str().unwrap_or_default().to_owned();
+        let response = response.map_into_boxed_body();
+        return Ok(match condition {
+            Some(condition) if condition.matches_weakly(&etag) => {
+                let (request, response) = response.into_parts();
+                ServiceResponse::new(request, not_modified(etag, response.headers()))
+            }
+            _ => response,
+        });
+    }
     let (request, response) = response.into_parts();
     let (head, body) = response.into_parts();
     let bytes = body::to_bytes(body)
@@ -152,12 +166,10 @@ pub async fn entity_tags(
         .map_err(|error| ApiError::Internal(format!("a response body failed: {}", error.into())))?;
     let etag = etag_of(&bytes);
     if condition.is_some_and(|condition| condition.matches_weakly(&etag)) {
-        let mut not_modified = HttpResponse::NotModified();
-        not_modified.insert_header((header::ETAG, etag));
-        if let Some(vary) = head.headers().get(header::VARY) {
-            not_modified.insert_header((header::VARY, vary.clone()));
-        }
-        return Ok(ServiceResponse::new(request, not_modified.finish()));
+        return Ok(ServiceResponse::new(
+            request,
+            not_modified(etag, head.headers()),
+        ));
     }
     let mut response = head.set_body(bytes).map_into_boxed_body();
     response.headers_mut().insert(
@@ -165,6 +177,17 @@ pub async fn entity_tags(
         header::HeaderValue::from_str(&etag).expect("an entity tag is ASCII"),
     );
     Ok(ServiceResponse::new(request, response))
+}
+
+/// 304 Not Modified for the representation tagged `etag`, keeping the `Vary` of
+/// the answer it stands for.
+fn not_modified(etag: String, headers: &header::HeaderMap) -> HttpResponse {
+    let mut not_modified = HttpResponse::NotModified();
+    not_modified.insert_header((header::ETAG, etag));
+    if let Some(vary) = headers.get(header::VARY) {
+        not_modified.insert_header((header::VARY, vary.clone()));
+    }
+    not_modified.finish()
 }
 
 /// The `If-Match` of a PATCH or DELETE, if it has one.

@@ -29,6 +29,14 @@ pub struct RequestTimeout(pub Duration);
 pub struct Deadline(Rc<Cell<Instant>>);
 
 impl Deadline {
+    /// The time `request` has left before its deadline; `None` outside this
+    /// middleware. For a handler that waits its turn, so that it gives up while it
+    /// can still say why.
+    pub fn remaining(request: &HttpRequest) -> Option<Duration> {
+        let deadline = request.extensions().get::<Deadline>()?.0.get();
+        Some(deadline.saturating_duration_since(Instant::now()))
+    }
+
     /// Moves the deadline of `request` later by `wait`.
     pub fn extend(request: &HttpRequest, wait: Duration) {
         if let Some(deadline) = request.extensions().get::<Deadline>() {
