@@ -71,6 +71,14 @@ def main():
             r = next((r for r in results if r["name"] == name and r["stage"] == stage), None)
             cells.append(f"{rate(r):>7.0f}  {r['p50_us'] / 1e3:>6.2f} / {r['p99_us'] / 1e3:>6.2f}" if r else "")
         print(f"{LABELS[name]:<40}" + "".join(f"{cell:>26}" for cell in cells))
+    peaks = []
+    for stage in stages:
+        measured = [r for r in results if r["stage"] == stage and "peak_rss_kib" in r]
+        if measured:
+            top = max(measured, key=lambda r: r["peak_rss_kib"])
+            peaks.append(f"{top['peak_rss_kib'] / 1024:.1f} MiB ({top['name']})")
+    if peaks:
+        print(f"{'peak memory in a scenario':<40}" + "".join(f"{cell:>26}" for cell in peaks))
 
     goal, post, document = main["get_goal"], main["post_update"], main["document_alone"]
     shared = main["document"]
