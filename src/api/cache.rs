@@ -19,6 +19,7 @@
 //! with `Retry-After` ([`ApiError::Busy`]), while it can still be answered.
 
 mod held;
+mod sent;
 
 use std::collections::HashMap;
 use std::io::{self, BufWriter, Read, Write};
@@ -39,9 +40,10 @@ use tokio::time::{Instant, timeout_at};
 use uuid::Uuid;
 
 use self::held::Held;
+use self::sent::{Inflating, Slices};
 use super::connection::ReadPool;
 use super::middleware::access::Access;
-use super::middleware::compression::{self, Inflating, MIN_COMPRESSED};
+use super::middleware::compression::{self, MIN_COMPRESSED};
 use super::middleware::conditional::etag_of_hashed;
 use super::middleware::deadline::Deadline;
 use crate::csv;
@@ -184,10 +186,10 @@ impl Representation {
             response.insert_header((header::CONTENT_DISPOSITION, disposition.clone()));
         }
         match &self.body {
-            Body::Plain(plain) => response.body(plain.clone()),
+            Body::Plain(plain) => response.body(Slices(plain.clone())),
             Body::Gzip { gzip, .. } if compression::accepts_gzip(request.headers()) => response
                 .insert_header((header::CONTENT_ENCODING, "gzip"))
-                .body(gzip.clone()),
+                .body(Slices(gzip.clone())),
             Body::Gzip { gzip, plain_length } => {
                 response.body(Inflating::new(gzip.clone(), *plain_length))
             }

@@ -4,18 +4,14 @@
 //! kilobyte of JSON cost more than the bytes it saved (it was a sixth of the time
 //! of every GET under load, in page faults and memset).
 
-use std::io::{Cursor, Read, Write};
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::io::Write;
 
 use actix_web::body::{self, BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::web::Bytes;
 use flate2::Compression;
-use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 
 use crate::error::ApiError;
@@ -75,54 +71,6 @@ pub fn encoder<W: Write>(out: W) -> GzEncoder<W> {
     GzEncoder::new(out, Compression::fast())
 }
 
-/// A gzipped body sent as its plain bytes, inflated a piece at a time as it goes
-/// out: the representation cache keeps large bodies gzipped only (most clients take
-/// them so), and a client that does not accept gzip gets them this way, without
-/// the whole plain body in memory.
-pub struct Inflating {
-    plain_length: u64,
-    decoder: GzDecoder<Cursor<Bytes>>,
-}
-
-impl Inflating {
-    /// `gzip`, which inflates to `plain_length` bytes.
-    pub fn new(gzip: Bytes, plain_length: u64) -> Self {
-        Self {
-            plain_length,
-            decoder: GzDecoder::new(Cursor::new(gzip)),
-        }
-    }
-}
-
-/// How much is inflated at a time.
-const PIECE: usize = 64 * 1024;
-
-impl MessageBody for Inflating {
-    type Error = std::io::Error;
-
-    fn size(&self) -> BodySize {
-        BodySize::Sized(self.plain_length)
-    }
-
-    fn poll_next(
-        self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
-        let this = self.get_mut();
-        let mut piece = vec![0; PIECE];
-        let mut filled = 0;
-        while filled < PIECE {
-            match this.decoder.read(&mut piece[filled..]) {
-                Ok(0) => break,
-                Ok(read) => filled += read,
-                Err(error) => return Poll::Ready(Some(Err(error))),
-            }
-        }
-        piece.truncate(filled);
-        Poll::Ready((filled > 0).then(|| Ok(Bytes::from(piece))))
-    }
-}
-
 /// Whether `Accept-Encoding` allows gzip: named (or `*`) without `q=0`.
 pub fn accepts_gzip(headers: &HeaderMap) -> bool {
     headers
@@ -153,18 +101,6 @@ mod tests {
             HeaderValue::from_str(value).expect("a header value"),
         );
         accepts_gzip(&headers)
-    }
-
-    #[actix_web::test]
-    async fn an_inflating_body_is_the_plain_bytes_with_their_length() {
-        let plain: Vec<u8> = (0..300_000u32)
-            .flat_map(|n| (n % 251).to_be_bytes())
-            .collect();
-        let gzip = Bytes::from(compress(&plain).expect("gzip"));
-        let body = Inflating::new(gzip, plain.len() as u64);
-        assert_eq!(body.size(), BodySize::Sized(plain.len() as u64));
-        let sent = body::to_bytes(body).await.expect("a body");
-        assert_eq!(sent.as_ref(), plain.as_slice());
     }
 
     #[test]
