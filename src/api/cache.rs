@@ -1,8 +1,8 @@
 //! The plan document and the tracking sheet, rendered once and served from memory
-//! until their plan changes. Rendering the 1,000-goal document takes tens of
-//! milliseconds of one core (1,000 goals built, serialised, hashed, gzipped), and
-//! 64 readers rendering it at once took the service from 43 to 422 MiB; it changes
-//! only when its plan does.
+//! until their plan changes. Rendering the 1,000-goal document takes about 10 ms of
+//! one core (1,000 goals built, serialised, hashed, gzipped), 64 readers got 185 a
+//! second, and 64 readers of it whole (every one of a million updates) took the
+//! service past 1 GiB (BENCHMARKS.md); it changes only when its plan does.
 //!
 //! Each rendered body (JSON or CSV, gzipped when it is worth it) is held with its
 //! entity tag, shared by every reader (`Bytes`: one copy), per instance and
