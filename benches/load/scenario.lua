@@ -1,6 +1,7 @@
 -- One load scenario for wrk, as the member portal and staff scripts call the API,
 -- each request with a bearer token. Chosen by environment variables:
---   SCENARIO  get_goal | list_goals | document | sheet_csv | post_update | patch_goal | static
+--   SCENARIO  get_goal | list_goals | document | document_all | sheet_csv | post_update |
+--             patch_goal | static
 --   TOKEN     the API token to send
 --   DATA      the folder dataset.py wrote (goals.txt, plans.txt, big_plan.txt)
 -- At the end it prints one JSON line: requests, duration, p50 and p99 latency (µs),
@@ -37,7 +38,10 @@ function init(args)
   plans = lines("plans.txt")
   big_plan = lines("big_plan.txt")[1]
   math.randomseed(number * 7919)
-  wrk.headers["Authorization"] = "Bearer " .. token
+  -- document_all reads as a member's browser does: without a token.
+  if scenario ~= "document_all" then
+    wrk.headers["Authorization"] = "Bearer " .. token
+  end
   wrk.headers["Accept-Encoding"] = "gzip"
   -- patch_goal: four goals of this thread's own, so no two threads race on one.
   own, etags = {}, {}
@@ -67,6 +71,9 @@ function request()
   elseif scenario == "document" then
     -- As the portal draws the plan: each goal with its latest update.
     return wrk.format("GET", "/api/v1/plans/" .. big_plan .. "/document?updates=latest")
+  elseif scenario == "document_all" then
+    -- The whole document, every update of every goal: the largest public answer.
+    return wrk.format("GET", "/api/v1/plans/" .. big_plan .. "/document")
   elseif scenario == "sheet_csv" then
     return wrk.format("GET", "/api/v1/plans/" .. pick(plans) .. "/tracking-sheet?format=csv")
   elseif scenario == "post_update" then

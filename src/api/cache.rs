@@ -1,11 +1,11 @@
 //! The plan document and the tracking sheet, rendered once and served from memory
-//! until their plan changes. Rendering the 1,000-goal document takes tens of
-//! milliseconds of one core (1,000 goals built, serialised, hashed, gzipped), and
-//! 64 readers rendering it at once took the service from 43 to 422 MiB; it changes
-//! only when its plan does.
+//! until their plan changes. Rendering the 1,000-goal document takes about 10 ms of
+//! one core (1,000 goals built, serialised, hashed, gzipped), 64 readers got 185 a
+//! second, and 64 readers of it whole (every one of a million updates) took the
+//! service past 1 GiB (BENCHMARKS.md); it changes only when its plan does.
 //!
-//! Each rendered body (JSON or CSV, and its gzip when it is worth it) is held with
-//! its entity tag, shared by every reader (`Bytes`: one copy), per instance and
+//! Each rendered body (JSON or CSV, gzipped when it is worth it) is held with its
+//! entity tag, shared by every reader (`Bytes`: one copy), per instance and
 //! shared by its workers, within `CACHE_BYTES`, the least recently used let go
 //! first. It is found by what shapes it (the plan, the query's parameters, the day
 //! in UTC: measures' current values depend on it) and is good for a request when it
@@ -19,8 +19,10 @@
 //! with `Retry-After` ([`ApiError::Busy`]), while it can still be answered.
 
 mod held;
+mod sent;
 
 use std::collections::HashMap;
+use std::io::{self, BufWriter, Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant as StdInstant;
@@ -29,16 +31,20 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{NaiveDate, Utc};
+use flate2::read::GzDecoder;
+use flate2::write::GzEncoder;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use tokio::sync::{Semaphore, watch};
 use tokio::time::{Instant, timeout_at};
 use uuid::Uuid;
 
 use self::held::Held;
+use self::sent::{Inflating, Slices};
 use super::connection::ReadPool;
 use super::middleware::access::Access;
 use super::middleware::compression::{self, MIN_COMPRESSED};
-use super::middleware::conditional::etag_of;
+use super::middleware::conditional::etag_of_hashed;
 use super::middleware::deadline::Deadline;
 use crate::csv;
 use crate::error::ApiError;
@@ -46,10 +52,10 @@ use crate::models::document::UpdatesInDocument;
 use crate::models::event::plan_version;
 use crate::models::tracking_sheet::SheetFilter;
 
-/// Renders one instance runs at once. Each holds its rows, its view and its bytes
-/// (a few megabytes for a large document with every update), and they share two
-/// cores with the database: four let renders overlap their queries while bounding
-/// the memory of any number of readers of different plans.
+/// Renders one instance runs at once. Each holds its rows, its view and its gzip
+/// (100 MB at the peak of the 1,000-goal document with every one of a million
+/// updates), and they share two cores with the database: four let renders overlap
+/// their queries while bounding the memory of any number of readers.
 pub const RENDERS_AT_ONCE: usize = 4;
 
 /// Bytes counted for an entry besides its bodies: its key, headers and place in
@@ -111,66 +117,66 @@ impl Key {
 /// A rendered body with what its answer needs.
 pub struct Representation {
     content_type: &'static str,
-    /// The tag of `identity`, worked out once (`conditional::etag_of`).
+    /// The tag of the plain bytes (`conditional::etag_of`), worked out as they were
+    /// written.
     etag: HeaderValue,
     /// `Content-Disposition`, for a file to save.
     disposition: Option<HeaderValue>,
-    identity: Bytes,
-    /// `identity` gzipped, when it is large enough to be worth it.
-    gzip: Option<Bytes>,
+    body: Body,
     /// Whether the plan was a draft: then only callers who read drafts get it.
     plan_is_draft: bool,
+}
+
+/// A body as it is kept.
+enum Body {
+    /// Under `MIN_COMPRESSED` bytes: as it is, for everyone.
+    Plain(Bytes),
+    /// Larger: gzipped only, as nearly every client takes it, and inflated while it
+    /// is sent to one that does not. The 1,000-goal document with every update of a
+    /// million is 64 MB of JSON and 7 MB gzipped: kept plain, it would not fit the
+    /// cache, and its render would hold both.
+    Gzip { gzip: Bytes, plain_length: u64 },
 }
 
 impl Representation {
     /// `value` as JSON.
     pub fn json(value: &impl Serialize, plan_is_draft: bool) -> Result<Self, ApiError> {
-        let body = serde_json::to_vec(value)
-            .map_err(|error| ApiError::Internal(format!("a body did not serialize: {error}")))?;
-        Self::new("application/json", body, None, plan_is_draft)
+        let body = encode(|out| serde_json::to_writer(out, value).map_err(io::Error::from))?;
+        Ok(Self {
+            content_type: "application/json",
+            etag: body.0,
+            disposition: None,
+            body: body.1,
+            plan_is_draft,
+        })
     }
 
     /// `text` as a CSV file named `file_name`.
-    pub fn csv(text: String, file_name: &str, plan_is_draft: bool) -> Result<Self, ApiError> {
+    pub fn csv(text: &str, file_name: &str, plan_is_draft: bool) -> Result<Self, ApiError> {
         let disposition = HeaderValue::try_from(format!("attachment; filename=\"{file_name}\""))
             .map_err(|_| ApiError::Internal(format!("file name {file_name:?} is no header")))?;
-        Self::new(
-            csv::CONTENT_TYPE,
-            text.into_bytes(),
-            Some(disposition),
-            plan_is_draft,
-        )
-    }
-
-    fn new(
-        content_type: &'static str,
-        body: Vec<u8>,
-        disposition: Option<HeaderValue>,
-        plan_is_draft: bool,
-    ) -> Result<Self, ApiError> {
-        let etag = HeaderValue::try_from(etag_of(&body)).expect("an entity tag is ASCII");
-        let gzip = match body.len() >= MIN_COMPRESSED {
-            true => Some(Bytes::from(compression::compress(&body)?)),
-            false => None,
-        };
+        let body = encode(|out| out.write_all(text.as_bytes()))?;
         Ok(Self {
-            content_type,
-            etag,
-            disposition,
-            identity: Bytes::from(body),
-            gzip,
+            content_type: csv::CONTENT_TYPE,
+            etag: body.0,
+            disposition: Some(disposition),
+            body: body.1,
             plan_is_draft,
         })
     }
 
     /// The bytes it is counted as in the cache's bound.
     fn size(&self) -> usize {
-        self.identity.len() + self.gzip.as_ref().map_or(0, Bytes::len) + ENTRY_OVERHEAD
+        ENTRY_OVERHEAD
+            + match &self.body {
+                Body::Plain(plain) => plain.len(),
+                Body::Gzip { gzip, .. } => gzip.len(),
+            }
     }
 
-    /// The answer: gzipped if the client accepts it and it was worth it (the
-    /// compression middleware leaves an encoded answer alone), tagged (the entity
-    /// tags middleware answers 304 from the tag alone).
+    /// The answer: gzipped if the client accepts it (the compression middleware
+    /// leaves an encoded answer alone), tagged (the entity tags middleware answers
+    /// 304 from the tag alone).
     fn response(&self, request: &HttpRequest) -> HttpResponse {
         let mut response = HttpResponse::Ok();
         response
@@ -179,12 +185,74 @@ impl Representation {
         if let Some(disposition) = &self.disposition {
             response.insert_header((header::CONTENT_DISPOSITION, disposition.clone()));
         }
-        match &self.gzip {
-            Some(gzip) if compression::accepts_gzip(request.headers()) => response
+        match &self.body {
+            Body::Plain(plain) => response.body(Slices(plain.clone())),
+            Body::Gzip { gzip, .. } if compression::accepts_gzip(request.headers()) => response
                 .insert_header((header::CONTENT_ENCODING, "gzip"))
-                .body(gzip.clone()),
-            _ => response.body(self.identity.clone()),
+                .body(Slices(gzip.clone())),
+            Body::Gzip { gzip, plain_length } => {
+                response.body(Inflating::new(gzip.clone(), *plain_length))
+            }
         }
+    }
+}
+
+/// What `write` writes, hashed for its tag and gzipped as it is written, so that
+/// the plain bytes are never whole in memory; a body too small to be worth gzip is
+/// inflated back and kept plain.
+fn encode(
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(HeaderValue, Body), ApiError> {
+    let failed =
+        |error: io::Error| ApiError::Internal(format!("a body could not be written: {error}"));
+    let mut encoding = Encoding {
+        hasher: Sha256::new(),
+        gzip: compression::encoder(Vec::new()),
+        plain_length: 0,
+    };
+    let mut buffered = BufWriter::with_capacity(64 * 1024, &mut encoding);
+    write(&mut buffered)
+        .and_then(|()| buffered.flush())
+        .map_err(failed)?;
+    drop(buffered);
+    let etag =
+        HeaderValue::try_from(etag_of_hashed(encoding.hasher)).expect("an entity tag is ASCII");
+    let gzip = encoding.gzip.finish().map_err(failed)?;
+    let body = match encoding.plain_length < MIN_COMPRESSED as u64 {
+        true => {
+            let mut plain = Vec::new();
+            GzDecoder::new(gzip.as_slice())
+                .read_to_end(&mut plain)
+                .map_err(failed)?;
+            Body::Plain(Bytes::from(plain))
+        }
+        false => Body::Gzip {
+            gzip: Bytes::from(gzip),
+            plain_length: encoding.plain_length,
+        },
+    };
+    Ok((etag, body))
+}
+
+/// Where a body is written: its hash, its gzip and its length.
+struct Encoding {
+    hasher: Sha256,
+    gzip: GzEncoder<Vec<u8>>,
+    plain_length: u64,
+}
+
+impl Write for Encoding {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.gzip.write_all(bytes)?;
+        self.hasher.update(bytes);
+        self.plain_length += bytes.len() as u64;
+        Ok(bytes.len())
+    }
+
+    /// Nothing to do: the gzip stream is completed once, by `finish` (a flush of
+    /// its own would write a sync marker into it).
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
@@ -318,10 +386,10 @@ impl RepresentationCache {
                 Turn::Render(rendering) => break rendering,
             }
         };
-        self.misses.fetch_add(1, Ordering::Relaxed);
         let _turn = within(give_up, self.renders.acquire())
             .await?
             .map_err(|_| ApiError::Internal("the renders' semaphore closed".to_owned()))?;
+        self.misses.fetch_add(1, Ordering::Relaxed);
         let started = StdInstant::now();
         let representation = Arc::new(render().await?);
         log::debug!(

@@ -110,7 +110,7 @@ pub async fn get_tracking_sheet(
             let sheet = tracking_sheet::get(&mut *reads.conn().await?, plan_id, &filter).await?;
             let draft = sheet.plan_status == PlanStatus::Draft;
             match csv {
-                true => Representation::csv(sheet.to_csv(), &sheet.file_name(), draft),
+                true => Representation::csv(&sheet.to_csv(), &sheet.file_name(), draft),
                 false => Representation::json(&sheet.sheet, draft),
             }
         })

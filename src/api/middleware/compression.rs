@@ -56,14 +56,19 @@ pub async fn gzip(
     ))
 }
 
-/// `bytes` gzipped, as this middleware sends them; the representation cache keeps
-/// its large bodies this way too (`api::cache`), so that they are compressed once.
-pub fn compress(bytes: &[u8]) -> Result<Vec<u8>, ApiError> {
-    let mut encoder = GzEncoder::new(Vec::with_capacity(bytes.len() / 4), Compression::fast());
+/// `bytes` gzipped, as this middleware sends them.
+fn compress(bytes: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let mut encoder = encoder(Vec::with_capacity(bytes.len() / 4));
     encoder
         .write_all(bytes)
         .and_then(|()| encoder.finish())
         .map_err(|error| ApiError::Internal(format!("gzip failed: {error}")))
+}
+
+/// A gzip stream into `out`, compressed as this middleware compresses: the
+/// representation cache (`api::cache`) writes its bodies through one.
+pub fn encoder<W: Write>(out: W) -> GzEncoder<W> {
+    GzEncoder::new(out, Compression::fast())
 }
 
 /// Whether `Accept-Encoding` allows gzip: named (or `*`) without `q=0`.

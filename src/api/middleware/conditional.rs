@@ -31,7 +31,13 @@ pub struct WritePolicy {
 
 /// The strong entity tag of a representation: `"` + 32 hex digits of its SHA-256 + `"`.
 pub fn etag_of(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
+    etag_of_hashed(Sha256::new_with_prefix(bytes))
+}
+
+/// The entity tag of the bytes `hasher` was given, for a representation hashed as
+/// it is written (`api::cache`), which is never whole in memory.
+pub fn etag_of_hashed(hasher: Sha256) -> String {
+    let digest = hasher.finalize();
     let hex: String = digest[..16]
         .iter()
         .map(|byte| format!("{byte:02x}"))
