@@ -157,6 +157,13 @@ pub fn main() -> ExitCode {
         Err(exit) => return exit,
     };
     logging::init(cli.config.log_format);
+    let exit = run(cli);
+    logging::flush();
+    exit
+}
+
+/// Runs the command line's command, once the logger is installed.
+fn run(cli: Cli) -> ExitCode {
     // A setting that cannot be used is a usage error, as clap's own: exit status 2.
     let config = match cli.config.read_secret_files() {
         Ok(config) => config,

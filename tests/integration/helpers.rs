@@ -154,9 +154,15 @@ impl Served {
     }
 
     /// Stops the service; all it wrote.
+    /// Stops the service as an operator would (SIGTERM), so that it writes out its
+    /// log before it exits; its log.
     pub fn stop(mut self) -> String {
-        self.child.kill().expect("the service stops");
-        self.child.wait().expect("the service is reaped");
+        let stopped = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(stopped.success(), "the service takes SIGTERM");
+        self.child.wait().expect("the service stops and is reaped");
         std::fs::read_to_string(&self.log).expect("the log is readable")
     }
 }
