@@ -266,5 +266,25 @@ macro_rules! list_body {
             pub next_cursor: Option<String>,
         }
     };
+    ($name:ident, $item:ty, $what:literal, followed) => {
+        #[doc = concat!("A page of ", $what, ".")]
+        #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+        pub struct $name {
+            #[doc = concat!("The ", $what, " of this page, in list order.")]
+            #[schema(max_items = 200)]
+            pub items: Vec<$item>,
+            /// Pass as `cursor` to get the next page; null on the last page.
+            #[schema(max_length = 1024)]
+            pub next_cursor: Option<String>,
+            /// The change feed's position this page reflects, read with its rows:
+            /// every change up to it is in the page, none after it. Follow the feed
+            /// from here (`after`, with the list's plan as `plan_id`; for the list of
+            /// plans, the whole feed). Each page has its own: a list read page by
+            /// page follows from its first page's, and meets again the changes made
+            /// while it paged.
+            #[schema(minimum = 0, maximum = 9007199254740991_i64)]
+            pub feed_position: i64,
+        }
+    };
 }
 use list_body;

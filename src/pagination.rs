@@ -21,6 +21,10 @@ const MAX_CURSOR: usize = 1024;
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
+    /// The change-feed position the page reflects, for the lists of what the feed
+    /// tells of (`models::event::snapshot`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feed_position: Option<i64>,
 }
 
 /// What a client asked for: how many rows, after which key.
@@ -82,6 +86,7 @@ impl PageRequest {
         Page {
             items: rows,
             next_cursor,
+            feed_position: None,
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::models::Conn;
 use crate::models::area::{self, Area, AreaInput, AreaPatch};
 use crate::models::writer::Writer;
 
-list_body!(AreaList, Area, "strategic areas");
+list_body!(AreaList, Area, "strategic areas", followed);
 
 /// List a plan's strategic areas
 ///

@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant as StdInstant;
 
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{NaiveDate, Utc};
@@ -57,6 +57,9 @@ use crate::models::tracking_sheet::SheetFilter;
 /// updates), and they share two cores with the database: four let renders overlap
 /// their queries while bounding the memory of any number of readers.
 pub const RENDERS_AT_ONCE: usize = 4;
+
+/// The header a CSV file's feed position is sent in.
+pub static FEED_POSITION: HeaderName = HeaderName::from_static("feed-position");
 
 /// Bytes counted for an entry besides its bodies: its key, headers and place in
 /// the maps, roughly.
@@ -120,8 +123,9 @@ pub struct Representation {
     /// The tag of the plain bytes (`conditional::etag_of`), worked out as they were
     /// written.
     etag: HeaderValue,
-    /// `Content-Disposition`, for a file to save.
-    disposition: Option<HeaderValue>,
+    /// What a file to save is sent with besides: its name (`Content-Disposition`)
+    /// and, as a file has no field for it, the feed position it reflects.
+    file_headers: Vec<(HeaderName, HeaderValue)>,
     body: Body,
     /// Whether the plan was a draft: then only callers who read drafts get it.
     plan_is_draft: bool,
@@ -145,21 +149,30 @@ impl Representation {
         Ok(Self {
             content_type: "application/json",
             etag: body.0,
-            disposition: None,
+            file_headers: Vec::new(),
             body: body.1,
             plan_is_draft,
         })
     }
 
-    /// `text` as a CSV file named `file_name`.
-    pub fn csv(text: &str, file_name: &str, plan_is_draft: bool) -> Result<Self, ApiError> {
+    /// `text` as a CSV file named `file_name`, which reflects the change feed up to
+    /// `feed_position`.
+    pub fn csv(
+        text: &str,
+        file_name: &str,
+        feed_position: i64,
+        plan_is_draft: bool,
+    ) -> Result<Self, ApiError> {
         let disposition = HeaderValue::try_from(format!("attachment; filename=\"{file_name}\""))
             .map_err(|_| ApiError::Internal(format!("file name {file_name:?} is no header")))?;
         let body = encode(|out| out.write_all(text.as_bytes()))?;
         Ok(Self {
             content_type: csv::CONTENT_TYPE,
             etag: body.0,
-            disposition: Some(disposition),
+            file_headers: vec![
+                (header::CONTENT_DISPOSITION, disposition),
+                (FEED_POSITION.clone(), HeaderValue::from(feed_position)),
+            ],
             body: body.1,
             plan_is_draft,
         })
@@ -182,8 +195,8 @@ impl Representation {
         response
             .content_type(self.content_type)
             .insert_header((header::ETAG, self.etag.clone()));
-        if let Some(disposition) = &self.disposition {
-            response.insert_header((header::CONTENT_DISPOSITION, disposition.clone()));
+        for (name, value) in &self.file_headers {
+            response.insert_header((name.clone(), value.clone()));
         }
         match &self.body {
             Body::Plain(plain) => response.body(Slices(plain.clone())),

@@ -21,7 +21,7 @@ use crate::models::goal::{self, Goal, GoalFilter, GoalInput, GoalPatch, GoalScop
 use crate::models::writer::Writer;
 use crate::pagination::PageRequest;
 
-list_body!(GoalList, Goal, "goals");
+list_body!(GoalList, Goal, "goals", followed);
 
 /// Query parameters of the goal lists.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -18,8 +18,13 @@ use crate::models::measure::{self, Measure, MeasureInput, MeasurePatch};
 use crate::models::measurement::{self, DatedMeasurement};
 use crate::models::writer::Writer;
 
-list_body!(MeasureList, Measure, "measures");
-list_body!(DatedMeasurementList, DatedMeasurement, "measurements");
+list_body!(MeasureList, Measure, "measures", followed);
+list_body!(
+    DatedMeasurementList,
+    DatedMeasurement,
+    "measurements",
+    followed
+);
 
 /// List a goal's measures
 ///

@@ -19,7 +19,7 @@ use crate::models::plan::{self, Plan, PlanFilter, PlanInput, PlanPatch};
 use crate::models::writer::Writer;
 use crate::pagination::PageRequest;
 
-list_body!(PlanList, Plan, "plans");
+list_body!(PlanList, Plan, "plans", followed);
 
 /// Query parameters of [`list_plans`].
 #[derive(Debug, Deserialize, IntoParams)]

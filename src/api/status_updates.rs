@@ -19,7 +19,7 @@ use crate::models::status_update::{
 use crate::models::writer::Writer;
 use crate::pagination::PageRequest;
 
-list_body!(StatusUpdateList, StatusUpdate, "status updates");
+list_body!(StatusUpdateList, StatusUpdate, "status updates", followed);
 
 /// Query parameters of [`list_status_updates`].
 #[derive(Debug, Deserialize, IntoParams)]

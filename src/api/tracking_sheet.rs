@@ -84,6 +84,7 @@ impl TrackingSheetParams {
         ),
         headers(
             ("Content-Disposition" = String, description = "With CSV: `attachment; filename=\"<plan-title>-tracking-sheet-YYYY-MM-DD.csv\"`"),
+            ("Feed-Position" = i64, description = "With CSV: the change feed's position the sheet reflects (the JSON form's `feed_position`)"),
             ("Vary" = String, description = "`Accept`: the form depends on it")
         )))
 )]
@@ -110,7 +111,12 @@ pub async fn get_tracking_sheet(
             let sheet = tracking_sheet::get(&mut *reads.conn().await?, plan_id, &filter).await?;
             let draft = sheet.plan_status == PlanStatus::Draft;
             match csv {
-                true => Representation::csv(&sheet.to_csv(), &sheet.file_name(), draft),
+                true => Representation::csv(
+                    &sheet.to_csv(),
+                    &sheet.file_name(),
+                    sheet.sheet.feed_position,
+                    draft,
+                ),
                 false => Representation::json(&sheet.sheet, draft),
             }
         })

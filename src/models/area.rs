@@ -18,6 +18,7 @@ use super::patch::patch_schema;
 use super::tables::{self, areas::AreaRow};
 use super::writer::Writer;
 use crate::error::ApiError;
+use crate::models::event::snapshot::{self, Followed};
 use crate::models::validation::{self, FieldReader, LONG_TEXT, SHORT_TEXT, input_body};
 use crate::pagination::{Page, PageRequest};
 use crate::schema::{areas, goals};
@@ -162,6 +163,20 @@ pub async fn list(
     updated_since: Option<DateTime<Utc>>,
     page: &PageRequest,
 ) -> Result<Page<Area>, ApiError> {
+    let followed = Followed::Plan(plan_id);
+    snapshot::page(conn, followed, async |conn| {
+        list_in_snapshot(conn, plan_id, updated_since, page).await
+    })
+    .await
+}
+
+/// One page of [`list`], read in the snapshot that [`snapshot::page`] takes.
+async fn list_in_snapshot(
+    conn: &mut Conn,
+    plan_id: Uuid,
+    updated_since: Option<DateTime<Utc>>,
+    page: &PageRequest,
+) -> Result<Page<Area>, ApiError> {
     tables::plans::get_row(conn, plan_id).await?;
     let mut query = areas::table
         .filter(areas::plan_id.eq(plan_id))
@@ -190,6 +205,7 @@ pub async fn list(
             .map(|row| Area::rolled_up(row, &roll_up))
             .collect(),
         next_cursor: page.next_cursor,
+        feed_position: page.feed_position,
     })
 }
 

@@ -20,6 +20,7 @@ use super::tables::{
     status_updates::latest_id_of,
 };
 use crate::error::ApiError;
+use crate::models::event::snapshot::{self, Followed};
 use crate::schema::{areas, goals, status_updates};
 
 /// The SQL queries [`export`] makes, whatever the size of the plan: the plan, its
@@ -45,6 +46,13 @@ pub enum UpdatesInDocument {
 pub struct PlanDocument {
     #[serde(flatten)]
     pub plan: Plan,
+    /// The change feed's position the document reflects, read with its rows:
+    /// every change up to it is in the document, none after it. A portal keeps its
+    /// copy by following the plan's changes from here
+    /// (`/events?plan_id=...&after=`). Of a document `as_of` a day, the plan's last
+    /// change by the end of that day.
+    #[schema(minimum = 0, maximum = 9007199254740991_i64)]
+    pub feed_position: i64,
     /// The plan's strategic areas, in order.
     #[schema(max_items = 200)]
     pub areas: Vec<AreaDocument>,
@@ -79,6 +87,19 @@ pub async fn export(
     plan_id: Uuid,
     updates: UpdatesInDocument,
 ) -> Result<PlanDocument, ApiError> {
+    snapshot::read(conn, Followed::Plan(plan_id), async |conn, position| {
+        export_in_snapshot(conn, plan_id, updates, position).await
+    })
+    .await
+}
+
+/// The document of [`export`], read in its snapshot.
+async fn export_in_snapshot(
+    conn: &mut Conn,
+    plan_id: Uuid,
+    updates: UpdatesInDocument,
+    feed_position: i64,
+) -> Result<PlanDocument, ApiError> {
     let plan = tables::plans::get_row(conn, plan_id).await?;
     let areas = areas::table
         .filter(areas::plan_id.eq(plan_id))
@@ -94,7 +115,7 @@ pub async fn export(
         .await?;
     let goal_ids: Vec<Uuid> = goals.iter().map(|goal| goal.id).collect();
     let updates = load_updates(conn, &goal_ids, updates).await?;
-    Ok(assemble(plan, areas, goals, updates))
+    Ok(assemble(plan, areas, goals, updates, feed_position))
 }
 
 /// The status updates of these goals, grouped by goal then newest first: by goal id,
@@ -143,6 +164,7 @@ pub(super) fn assemble(
     areas: Vec<AreaRow>,
     goals: Vec<Goal>,
     updates: Vec<StatusUpdate>,
+    feed_position: i64,
 ) -> PlanDocument {
     let roll_up = progress::roll_up(&goals.iter().map(GoalFacts::from).collect::<Vec<_>>());
     let mut updates_of: HashMap<Uuid, Vec<StatusUpdate>> = HashMap::new();
@@ -176,6 +198,7 @@ pub(super) fn assemble(
     let progress = roll_up.plan(plan.id);
     PlanDocument {
         plan: Plan::new(plan, progress),
+        feed_position,
         areas,
     }
 }

@@ -6,6 +6,7 @@
 //! remembers the last number it saw can always continue from it.
 
 pub mod rebuild;
+pub mod snapshot;
 
 use std::collections::BTreeMap;
 
@@ -319,6 +320,7 @@ pub async fn history(
     Ok(Page {
         items: page.items.into_iter().map(Event::from).collect(),
         next_cursor: page.next_cursor,
+        feed_position: page.feed_position,
     })
 }
 

@@ -20,6 +20,7 @@ pub use super::tables::goals::{Goal, get};
 use super::writer::Writer;
 use super::{Conn, GoalStatus, PlanStatus, area};
 use crate::error::ApiError;
+use crate::models::event::snapshot::{self, Followed};
 use crate::models::validation::{self, FieldReader, LONG_TEXT, Rule, SHORT_TEXT, input_body};
 use crate::pagination::{Page, PageRequest};
 use crate::schema::{goals, plans, status_updates};
@@ -203,6 +204,23 @@ pub async fn list(
     filter: &GoalFilter,
     page: &PageRequest,
 ) -> Result<Page<Goal>, ApiError> {
+    let followed = match scope {
+        GoalScope::Plan(plan_id) => Followed::Plan(plan_id),
+        GoalScope::Area(area_id) => Followed::Area(area_id),
+    };
+    snapshot::page(conn, followed, async |conn| {
+        list_in_snapshot(conn, scope, filter, page).await
+    })
+    .await
+}
+
+/// One page of [`list`], read in the snapshot that [`snapshot::page`] takes.
+async fn list_in_snapshot(
+    conn: &mut Conn,
+    scope: GoalScope,
+    filter: &GoalFilter,
+    page: &PageRequest,
+) -> Result<Page<Goal>, ApiError> {
     let mut query = goals::table
         .select((Goal::as_select(), goals::sort_key))
         .into_boxed();
@@ -247,6 +265,7 @@ pub async fn list(
     Ok(Page {
         items: page.items.into_iter().map(|(goal, _)| goal).collect(),
         next_cursor: page.next_cursor,
+        feed_position: page.feed_position,
     })
 }
 

@@ -39,8 +39,8 @@ pub const MAX_UPDATES: usize = 50_000;
 
 /// Keys of an exported document that an import ignores at each level, beside
 /// those the server sets everywhere ([`ignored_keys`]): parent ids (the nesting
-/// says them) and what the server derives.
-pub const IGNORED_IN_PLAN: &[&str] = &[];
+/// says them) and what the server derives (and the position an export reflects).
+pub const IGNORED_IN_PLAN: &[&str] = &["feed_position"];
 pub const IGNORED_IN_AREA: &[&str] = &["plan_id"];
 pub const IGNORED_IN_GOAL: &[&str] = &[
     "plan_id",

@@ -16,6 +16,7 @@ use super::tables::{self, measurements::Point, measures::MeasureRow};
 use super::writer::Writer;
 use super::{Conn, MeasureDirection, MeasurePeriod};
 use crate::error::ApiError;
+use crate::models::event::snapshot::{self, Followed};
 use crate::models::validation::{self, FieldReader, Rule, SHORT_TEXT, input_body};
 use crate::pagination::{Page, PageRequest};
 use crate::schema::measures;
@@ -236,6 +237,20 @@ pub async fn list(
     updated_since: Option<DateTime<Utc>>,
     page: &PageRequest,
 ) -> Result<Page<Measure>, ApiError> {
+    let followed = Followed::Goal(goal_id);
+    snapshot::page(conn, followed, async |conn| {
+        list_in_snapshot(conn, goal_id, updated_since, page).await
+    })
+    .await
+}
+
+/// One page of [`list`], read in the snapshot that [`snapshot::page`] takes.
+async fn list_in_snapshot(
+    conn: &mut Conn,
+    goal_id: Uuid,
+    updated_since: Option<DateTime<Utc>>,
+    page: &PageRequest,
+) -> Result<Page<Measure>, ApiError> {
     tables::goals::get(conn, goal_id).await?;
     let mut query = measures::table
         .filter(measures::goal_id.eq(goal_id))
@@ -257,6 +272,7 @@ pub async fn list(
     Ok(Page {
         items: with_values(conn, page.items).await?,
         next_cursor: page.next_cursor,
+        feed_position: page.feed_position,
     })
 }
 

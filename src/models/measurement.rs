@@ -15,6 +15,7 @@ use super::Conn;
 use super::measure;
 use super::tables::{self, status_updates::NewestFirstKey};
 use crate::error::{ApiError, FieldError};
+use crate::models::event::snapshot::{self, Followed};
 use crate::models::validation::{self, FieldReader, input_body};
 use crate::pagination::{Page, PageRequest};
 use crate::schema::{measurements, measures, status_updates};
@@ -192,6 +193,19 @@ pub async fn history(
     measure_id: Uuid,
     page: &PageRequest,
 ) -> Result<Page<DatedMeasurement>, ApiError> {
+    let followed = Followed::Measure(measure_id);
+    snapshot::page(conn, followed, async |conn| {
+        history_in_snapshot(conn, measure_id, page).await
+    })
+    .await
+}
+
+/// One page of [`history`], read in the snapshot that [`snapshot::page`] takes.
+async fn history_in_snapshot(
+    conn: &mut Conn,
+    measure_id: Uuid,
+    page: &PageRequest,
+) -> Result<Page<DatedMeasurement>, ApiError> {
     tables::measures::get_row(conn, measure_id).await?;
     let mut query = measurements::table
         .inner_join(status_updates::table)
@@ -229,5 +243,6 @@ pub async fn history(
             })
             .collect(),
         next_cursor: page.next_cursor,
+        feed_position: page.feed_position,
     })
 }

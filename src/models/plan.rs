@@ -17,6 +17,7 @@ use super::tables::plans::{PlanRow, get_row, lock};
 use super::writer::Writer;
 use super::{Conn, PlanStatus};
 use crate::error::ApiError;
+use crate::models::event::snapshot::{self, Followed};
 use crate::models::validation::{self, FieldReader, LONG_TEXT, SHORT_TEXT, input_body};
 use crate::pagination::{Page, PageRequest};
 use crate::schema::{areas, plans};
@@ -253,6 +254,19 @@ pub async fn list(
     filter: &PlanFilter,
     page: &PageRequest,
 ) -> Result<Page<Plan>, ApiError> {
+    let followed = Followed::Everything;
+    snapshot::page(conn, followed, async |conn| {
+        list_in_snapshot(conn, filter, page).await
+    })
+    .await
+}
+
+/// One page of [`list`], read in the snapshot that [`snapshot::page`] takes.
+async fn list_in_snapshot(
+    conn: &mut Conn,
+    filter: &PlanFilter,
+    page: &PageRequest,
+) -> Result<Page<Plan>, ApiError> {
     let mut query = plans::table.select(PlanRow::as_select()).into_boxed();
     if let Some(status) = filter.status {
         query = query.filter(plans::status.eq(status));
@@ -283,6 +297,7 @@ pub async fn list(
             .map(|row| Plan::rolled_up(row, &roll_up))
             .collect(),
         next_cursor: page.next_cursor,
+        feed_position: page.feed_position,
     })
 }
 

@@ -20,7 +20,7 @@ pub use self::check::Checked;
 use self::check::Goals;
 use super::derived::goal_status;
 use super::tables::status_updates::StatusUpdateRow;
-use super::tracking_sheet::{self, SheetFilter, TrackingSheetRow};
+use super::tracking_sheet::{self, TrackingSheetRow};
 use super::writer::Writer;
 use super::{Conn, TextEnum, measurement};
 use crate::error::{ApiError, FieldError};
@@ -120,8 +120,8 @@ pub async fn run(
                 .for_no_key_update()
                 .load::<Uuid>(conn)
                 .await?;
-            let sheet = tracking_sheet::get(conn, plan_id, &SheetFilter::default()).await?;
-            let rows = read_and_check(&source, &sheet.sheet.rows, Utc::now().date_naive())
+            let current = tracking_sheet::current_rows(conn, plan_id).await?;
+            let rows = read_and_check(&source, &current, Utc::now().date_naive())
                 .map_err(ApiError::Invalid)?;
             let same_day = same_day_updates(conn, &rows).await?;
             let mut report = SheetImportReport {

@@ -16,6 +16,7 @@ use super::tables::{self, status_updates::StatusUpdateRow};
 use super::writer::Writer;
 use super::{Conn, GoalStatus};
 use crate::error::ApiError;
+use crate::models::event::snapshot::{self, Followed};
 use crate::models::validation::{self, FieldReader, LONG_TEXT, SHORT_TEXT, input_body};
 use crate::pagination::{Page, PageRequest};
 use crate::schema::status_updates;
@@ -207,6 +208,20 @@ pub async fn list(
     filter: &StatusUpdateFilter,
     page: &PageRequest,
 ) -> Result<Page<StatusUpdate>, ApiError> {
+    let followed = Followed::Goal(goal_id);
+    snapshot::page(conn, followed, async |conn| {
+        list_in_snapshot(conn, goal_id, filter, page).await
+    })
+    .await
+}
+
+/// One page of [`list`], read in the snapshot that [`snapshot::page`] takes.
+async fn list_in_snapshot(
+    conn: &mut Conn,
+    goal_id: Uuid,
+    filter: &StatusUpdateFilter,
+    page: &PageRequest,
+) -> Result<Page<StatusUpdate>, ApiError> {
     tables::goals::get(conn, goal_id).await?;
     let mut query = status_updates::table
         .filter(status_updates::goal_id.eq(goal_id))
@@ -239,6 +254,7 @@ pub async fn list(
     Ok(Page {
         items: with_measurements(conn, page.items).await?,
         next_cursor: page.next_cursor,
+        feed_position: page.feed_position,
     })
 }
 

@@ -21,6 +21,7 @@ use super::derived::standing;
 use super::tables::{self, measures::MeasureRow, status_updates::latest_id_of};
 use super::{Conn, GoalStatus, PlanStatus};
 use crate::error::ApiError;
+use crate::models::event::snapshot::{self, Followed};
 use crate::schema::{areas, goals, measures, status_updates};
 
 /// The SQL queries [`get`] makes, whatever the size of the plan: the plan, its goals
@@ -56,6 +57,12 @@ pub const SHEET_QUERIES: usize = 4;
 pub struct TrackingSheet {
     /// The plan the sheet is of.
     pub plan_id: Uuid,
+    /// The change feed's position the sheet reflects, read with its rows: every
+    /// change up to it is in the sheet, none after it. Follow the plan's changes
+    /// from here (`/events?plan_id=...&after=`). The CSV form sends it as the
+    /// `Feed-Position` header.
+    #[schema(minimum = 0, maximum = 9007199254740991_i64)]
+    pub feed_position: i64,
     /// The goals and sub-goals that pass the filters, in plan order: area by area,
     /// each goal followed by its sub-goals ("1", "1.1", "1.2", "2", ...).
     #[schema(max_items = 1000000)]
@@ -156,8 +163,33 @@ pub struct Sheet {
     measure_columns: Vec<String>,
 }
 
-/// The plan's tracking sheet, in [`SHEET_QUERIES`] queries.
+/// The plan's tracking sheet, read in one snapshot with the feed position it
+/// reflects.
 pub async fn get(conn: &mut Conn, plan_id: Uuid, filter: &SheetFilter) -> Result<Sheet, ApiError> {
+    snapshot::read(conn, Followed::Plan(plan_id), async |conn, position| {
+        read(conn, plan_id, filter, position).await
+    })
+    .await
+}
+
+/// The rows of the whole sheet as a transaction already open sees them: for the
+/// sheet's import, which compares a file with them.
+pub async fn current_rows(
+    conn: &mut Conn,
+    plan_id: Uuid,
+) -> Result<Vec<TrackingSheetRow>, ApiError> {
+    // The position is not sent anywhere, so it is not read.
+    let sheet = read(conn, plan_id, &SheetFilter::default(), 0).await?;
+    Ok(sheet.sheet.rows)
+}
+
+/// The plan's tracking sheet, in [`SHEET_QUERIES`] queries, as at `feed_position`.
+async fn read(
+    conn: &mut Conn,
+    plan_id: Uuid,
+    filter: &SheetFilter,
+    feed_position: i64,
+) -> Result<Sheet, ApiError> {
     let plan = tables::plans::get_row(conn, plan_id).await?;
     let goal_rows = load_goals(conn, plan_id, filter).await?;
     let plan_measures: Vec<MeasureRow> = measures::table
@@ -197,7 +229,11 @@ pub async fn get(conn: &mut Conn, plan_id: Uuid, filter: &SheetFilter) -> Result
         })
         .collect();
     Ok(Sheet {
-        sheet: TrackingSheet { plan_id, rows },
+        sheet: TrackingSheet {
+            plan_id,
+            feed_position,
+            rows,
+        },
         plan_title: plan.title,
         as_of,
         plan_status: plan.status,

@@ -89,7 +89,26 @@ pub async fn in_transaction<R>(
     work: impl AsyncFnOnce(&mut Conn) -> Result<R, ApiError>,
 ) -> Result<R, ApiError> {
     AnsiTransactionManager::begin_transaction(conn).await?;
-    match work(conn).await {
+    let outcome = work(conn).await;
+    end(conn, outcome).await
+}
+
+/// Runs `work` in a transaction begun with the statement `begin` (a `BEGIN` with
+/// its isolation level), which must not be nested: committed when it succeeds,
+/// rolled back when it fails.
+pub async fn in_transaction_begun_with<R>(
+    conn: &mut Conn,
+    begin: &str,
+    work: impl AsyncFnOnce(&mut Conn) -> Result<R, ApiError>,
+) -> Result<R, ApiError> {
+    AnsiTransactionManager::begin_transaction_sql(conn, begin).await?;
+    let outcome = work(conn).await;
+    end(conn, outcome).await
+}
+
+/// Ends the open transaction (or savepoint) as its work went.
+async fn end<R>(conn: &mut Conn, outcome: Result<R, ApiError>) -> Result<R, ApiError> {
+    match outcome {
         Ok(done) => {
             AnsiTransactionManager::commit_transaction(conn).await?;
             Ok(done)

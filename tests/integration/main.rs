@@ -14,6 +14,7 @@ mod conditional;
 mod cors;
 mod documents;
 mod events;
+mod feed_positions;
 mod goals;
 mod idempotency;
 mod layers;

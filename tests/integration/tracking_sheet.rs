@@ -4,6 +4,7 @@
 
 use chrono::Utc;
 use serde_json::{Value, json};
+use strategy_tracker::models::event::{self, snapshot};
 use strategy_tracker::models::tracking_sheet::{self, SHEET_QUERIES, SheetFilter};
 use uuid::Uuid;
 
@@ -470,10 +471,13 @@ async fn the_command_line_prints_the_same_sheet() {
 async fn queries_for_sheet(database_url: &str, plan_id: &str, filter: &SheetFilter) -> usize {
     let (mut conn, queries) = crate::common::counting_connection(database_url).await;
     let plan_id = Uuid::parse_str(plan_id).expect("a UUID");
+    // What the writes queued is numbered first, as the sequencer soon would.
+    event::sequence(&mut conn).await.expect("a pass");
+    let before = queries.get();
     tracking_sheet::get(&mut conn, plan_id, filter)
         .await
         .expect("the sheet reads");
-    queries.get()
+    queries.get() - before - snapshot::STATEMENTS
 }
 
 /// A plan of `goals` goals in one area, each with a sub-goal, `updates` status

@@ -79,6 +79,8 @@ pub async fn document_as_of(
         .select(EventRow::as_select())
         .load(conn)
         .await?;
+    // The newest event applied: following the feed from it gives every later change.
+    let feed_position = history.last().map_or(0, |event| event.seq);
     let mut rows = Rows::default();
     for event in history {
         rows.apply(event);
@@ -96,7 +98,13 @@ pub async fn document_as_of(
         UpdatesInDocument::None => Vec::new(),
         _ => updates_of(&rows, updates)?,
     };
-    Ok(document::assemble(plan, areas, goals, status_updates))
+    Ok(document::assemble(
+        plan,
+        areas,
+        goals,
+        status_updates,
+        feed_position,
+    ))
 }
 
 /// The status updates the document carries, each with its measurements, grouped by
