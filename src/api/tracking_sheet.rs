@@ -84,7 +84,7 @@ impl TrackingSheetParams {
         ),
         headers(
             ("Content-Disposition" = String, description = "With CSV: `attachment; filename=\"<plan-title>-tracking-sheet-YYYY-MM-DD.csv\"`"),
-            ("Feed-Position" = i64, description = "With CSV: the change feed's position the sheet reflects (the JSON form's `feed_position`)"),
+            ("Feed-Position" = String, description = "With CSV: the change feed's position the sheet reflects, a whole number (the JSON form's `feed_position`)"),
             ("Vary" = String, description = "`Accept`: the form depends on it")
         )))
 )]

@@ -32,6 +32,7 @@ pub const SHEET_QUERIES: usize = 4;
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "plan_id": "0193a3c4-5b6e-7f00-8a1b-2c3d4e5f6a7b",
+    "feed_position": 42,
     "rows": [{
         "area_position": 1,
         "area_title": "Member Engagement",
