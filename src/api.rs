@@ -252,30 +252,14 @@ impl ChangedSinceParams {
     }
 }
 
-/// Declares the documented body of a list response for one item type.
+/// Declares the documented body of a list response for one item type; with
+/// `followed`, for a list of what the change feed tells of, with its position.
 macro_rules! list_body {
     ($name:ident, $item:ty, $what:literal) => {
-        #[doc = concat!("A page of ", $what, ".")]
-        #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-        pub struct $name {
-            #[doc = concat!("The ", $what, " of this page, in list order.")]
-            #[schema(max_items = 200)]
-            pub items: Vec<$item>,
-            /// Pass as `cursor` to get the next page; null on the last page.
-            #[schema(max_length = 1024)]
-            pub next_cursor: Option<String>,
-        }
+        list_body!(@declare $name, $item, $what, {});
     };
     ($name:ident, $item:ty, $what:literal, followed) => {
-        #[doc = concat!("A page of ", $what, ".")]
-        #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-        pub struct $name {
-            #[doc = concat!("The ", $what, " of this page, in list order.")]
-            #[schema(max_items = 200)]
-            pub items: Vec<$item>,
-            /// Pass as `cursor` to get the next page; null on the last page.
-            #[schema(max_length = 1024)]
-            pub next_cursor: Option<String>,
+        list_body!(@declare $name, $item, $what, {
             /// The change feed's position this page reflects, read with its rows:
             /// every change up to it is in the page, none after it. Follow the feed
             /// from here (`after`, with the list's plan as `plan_id`; for the list of
@@ -284,6 +268,19 @@ macro_rules! list_body {
             /// while it paged.
             #[schema(minimum = 0, maximum = 9007199254740991_i64)]
             pub feed_position: i64,
+        });
+    };
+    (@declare $name:ident, $item:ty, $what:literal, { $($more:tt)* }) => {
+        #[doc = concat!("A page of ", $what, ".")]
+        #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+        pub struct $name {
+            #[doc = concat!("The ", $what, " of this page, in list order.")]
+            #[schema(max_items = 200)]
+            pub items: Vec<$item>,
+            /// Pass as `cursor` to get the next page; null on the last page.
+            #[schema(max_length = 1024)]
+            pub next_cursor: Option<String>,
+            $($more)*
         }
     };
 }
