@@ -80,6 +80,7 @@ pub mod measure;
 pub mod measurement;
 pub mod patch;
 pub mod plan;
+pub mod prepared;
 pub mod sheet_import;
 pub mod status_update;
 pub mod tables;

@@ -58,19 +58,19 @@ async fn run(connector: &Connector, wake: &Notify, alive: &Weak<Sequencer>) -> R
         .connect()
         .await
         .map_err(|error| error.to_string())?;
-    let mut vacuumed_at = event::newest_seq(&mut conn)
-        .await
-        .map_err(|error| error.to_string())?;
+    // The first pass vacuums: the dead rows an earlier instance's passes left are
+    // not counted by this one, and probes of the queue would walk them until then.
+    let mut vacuumed_at: Option<i64> = None;
     while alive.strong_count() > 0 {
         let _ = tokio::time::timeout(TICK, wake.notified()).await;
         let newest = event::sequence(&mut conn)
             .await
             .map_err(|error| error.to_string())?;
-        if newest - vacuumed_at >= VACUUM_EVERY {
+        if vacuumed_at.is_none_or(|at| newest - at >= VACUUM_EVERY) {
             event::vacuum_queue(&mut conn)
                 .await
                 .map_err(|error| error.to_string())?;
-            vacuumed_at = newest;
+            vacuumed_at = Some(newest);
         }
     }
     Ok(())

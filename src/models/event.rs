@@ -20,6 +20,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::prepared::prepared;
 use super::{Conn, TextEnum};
 use crate::error::ApiError;
 use crate::pagination::{Page, PageRequest};
@@ -218,7 +219,7 @@ pub async fn sequence(conn: &mut Conn) -> Result<i64, ApiError> {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         sequence_events: i64,
     }
-    let newest: Newest = diesel::sql_query("SELECT sequence_events()")
+    let newest: Newest = prepared(diesel::sql_query("SELECT sequence_events()"))
         .get_result(conn)
         .await?;
     Ok(newest.sequence_events)
@@ -325,8 +326,9 @@ pub async fn history(
 }
 
 /// A number that changes whenever anything of the plan does: the newest change-feed
-/// number among the plan's events (0 before any), after numbering every committed
-/// event (the database's `plan_version`, one statement). Every change to a plan or
+/// number among the plan's events (0 before any), after numbering the queue when one
+/// of the plan's committed events is in it (the database's `plan_version`, one
+/// statement; a pass for another plan's events is not waited for). Every change to a plan or
 /// to anything in it writes an event (the triggers), so a representation rendered
 /// after reading this is at least as new as the number says, whichever instance
 /// made the change; the cache of rendered documents and sheets keys on it.
@@ -336,9 +338,10 @@ pub async fn plan_version(conn: &mut Conn, plan_id: Uuid) -> Result<i64, ApiErro
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         plan_version: i64,
     }
-    let version: Version = diesel::sql_query("SELECT plan_version($1)")
-        .bind::<diesel::sql_types::Uuid, _>(plan_id)
-        .get_result(conn)
-        .await?;
+    let version: Version = prepared(
+        diesel::sql_query("SELECT plan_version($1)").bind::<diesel::sql_types::Uuid, _>(plan_id),
+    )
+    .get_result(conn)
+    .await?;
     Ok(version.plan_version)
 }

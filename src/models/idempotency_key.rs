@@ -6,12 +6,15 @@
 //! work runs in it, and [`save_and_commit`] records the response in it, so a key
 //! is recorded if and only if its work committed.
 
-use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
+use diesel::dsl::{IntervalDsl, now};
+use diesel::sql_types::Timestamptz;
+use diesel::{ExpressionMethods, IntoSql, OptionalExtension, QueryDsl};
 use diesel_async::{AnsiTransactionManager, RunQueryDsl, TransactionManager};
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::Conn;
+use super::prepared::prepared;
 use crate::error::ApiError;
 use crate::schema::idempotency_keys;
 
@@ -43,12 +46,14 @@ pub async fn claim(conn: &mut Conn, key: &OwnedKey) -> Result<(), ApiError> {
             #[diesel(sql_type = diesel::sql_types::Bool)]
             claimed: bool,
         }
-        let claimed: Claimed = diesel::sql_query(
-            "SELECT pg_try_advisory_xact_lock($1, hashtext($2::text || $3)) AS claimed",
+        let claimed: Claimed = prepared(
+            diesel::sql_query(
+                "SELECT pg_try_advisory_xact_lock($1, hashtext($2::text || $3)) AS claimed",
+            )
+            .bind::<diesel::sql_types::Integer, _>(LOCK_CLASS)
+            .bind::<diesel::sql_types::Uuid, _>(key.token_id)
+            .bind::<diesel::sql_types::Text, _>(&key.key),
         )
-        .bind::<diesel::sql_types::Integer, _>(LOCK_CLASS)
-        .bind::<diesel::sql_types::Uuid, _>(key.token_id)
-        .bind::<diesel::sql_types::Text, _>(&key.key)
         .get_result(&mut *conn)
         .await?;
         Ok(claimed.claimed)
@@ -74,19 +79,17 @@ pub async fn saved_response(
     conn: &mut Conn,
     key: &OwnedKey,
 ) -> Result<Option<SavedResponse>, ApiError> {
-    diesel::sql_query(
+    prepared(diesel::sql_query(
         "DELETE FROM idempotency_keys WHERE (token_id, key) IN ( \
              SELECT token_id, key FROM idempotency_keys \
              WHERE created_at < now() - interval '24 hours' \
              LIMIT 100 FOR UPDATE SKIP LOCKED)",
-    )
+    ))
     .execute(conn)
     .await?;
     let row: Option<(Vec<u8>, i16, Value, Vec<u8>)> = idempotency_keys::table
         .find((key.token_id, &key.key))
-        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
-            "created_at > now() - interval '24 hours'",
-        ))
+        .filter(idempotency_keys::created_at.gt(now.into_sql::<Timestamptz>() - 24.hours()))
         .select((
             idempotency_keys::fingerprint,
             idempotency_keys::status,

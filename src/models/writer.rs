@@ -11,6 +11,7 @@
 use diesel_async::{AnsiTransactionManager, RunQueryDsl, TransactionManager};
 
 use super::Conn;
+use super::prepared::prepared;
 use crate::error::ApiError;
 
 /// A connection to make changes on, with who makes them and why.
@@ -128,12 +129,14 @@ async fn attribute(
     actor: &str,
     revision_note: Option<&str>,
 ) -> Result<(), ApiError> {
-    diesel::sql_query(
-        "SELECT set_config('strategy_tracker.actor', $1, true), \
-                set_config('strategy_tracker.revision_note', $2, true)",
+    prepared(
+        diesel::sql_query(
+            "SELECT set_config('strategy_tracker.actor', $1, true), \
+                    set_config('strategy_tracker.revision_note', $2, true)",
+        )
+        .bind::<diesel::sql_types::Text, _>(actor)
+        .bind::<diesel::sql_types::Text, _>(revision_note.unwrap_or("")),
     )
-    .bind::<diesel::sql_types::Text, _>(actor)
-    .bind::<diesel::sql_types::Text, _>(revision_note.unwrap_or(""))
     .execute(conn)
     .await?;
     Ok(())

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::models::Conn;
+use crate::models::prepared::prepared;
 use crate::schema::goals;
 
 /// Deepest nesting of goals: a goal is level 1, its sub-goals level 2, and so on.
@@ -60,8 +61,9 @@ impl Place {
 /// another, or to one derived from positions): the change then conflicts with the
 /// goals as they are (409), and the caller's transaction rolls back.
 pub async fn renumber(conn: &mut Conn, plan_id: Uuid) -> Result<(), ApiError> {
-    diesel::sql_query(
-        "WITH RECURSIVE tree(id, code, sort_key) AS ( \
+    prepared(
+        diesel::sql_query(
+            "WITH RECURSIVE tree(id, code, sort_key) AS ( \
              SELECT g.id, COALESCE(g.custom_code, g.position::text), ARRAY[a.position, g.position] \
              FROM goals g JOIN areas a ON a.id = g.area_id \
              WHERE g.plan_id = $1 AND g.parent_goal_id IS NULL \
@@ -73,8 +75,9 @@ pub async fn renumber(conn: &mut Conn, plan_id: Uuid) -> Result<(), ApiError> {
          FROM tree \
          WHERE goals.id = tree.id \
            AND (goals.code, goals.sort_key) IS DISTINCT FROM (tree.code, tree.sort_key)",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(plan_id),
     )
-    .bind::<diesel::sql_types::Uuid, _>(plan_id)
     .execute(conn)
     .await?;
     let shared_code: Option<String> = goals::table

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::standing;
 use crate::error::ApiError;
 use crate::models::Conn;
+use crate::models::prepared::prepared;
 use crate::models::tables::{self, measures::MeasureRow};
 use crate::schema::{goals, measures};
 
@@ -43,8 +44,10 @@ async fn refresh_statuses(conn: &mut Conn, scope: StatusScope, id: Uuid) -> Resu
         StatusScope::Goal => "id",
         StatusScope::Plan => "plan_id",
     };
-    diesel::sql_query(format!(
-        "UPDATE goals SET status = COALESCE(latest.status, 'not_started'), \
+    // One of two texts (by goal or by plan), so kept prepared like a constant one.
+    prepared(
+        diesel::sql_query(format!(
+            "UPDATE goals SET status = COALESCE(latest.status, 'not_started'), \
                           progress_percent = COALESCE(latest.progress_percent, measured.progress), \
                           updated_at = now() \
          FROM goals target \
@@ -58,10 +61,11 @@ async fn refresh_statuses(conn: &mut Conn, scope: StatusScope, id: Uuid) -> Resu
            AND (goals.status, goals.progress_percent) \
                IS DISTINCT FROM (COALESCE(latest.status, 'not_started'), \
                                  COALESCE(latest.progress_percent, measured.progress))"
-    ))
-    .bind::<diesel::sql_types::Uuid, _>(id)
-    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(goal_ids)
-    .bind::<diesel::sql_types::Array<diesel::sql_types::SmallInt>, _>(progress)
+        ))
+        .bind::<diesel::sql_types::Uuid, _>(id)
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(goal_ids)
+        .bind::<diesel::sql_types::Array<diesel::sql_types::SmallInt>, _>(progress),
+    )
     .execute(conn)
     .await?;
     Ok(())

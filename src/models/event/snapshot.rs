@@ -20,6 +20,7 @@ use uuid::Uuid;
 use super::sequence;
 use crate::error::ApiError;
 use crate::models::Conn;
+use crate::models::prepared::prepared;
 use crate::models::writer::in_transaction_begun_with;
 use crate::pagination::Page;
 
@@ -54,23 +55,29 @@ impl Followed {
                 id,
             ),
             Self::Everything => {
-                let position: Position = diesel::sql_query(
+                let position: Position = prepared(diesel::sql_query(
                     "SELECT CASE WHEN EXISTS (SELECT FROM event_queue) THEN NULL \
                             ELSE (SELECT last_seq FROM event_counter) END AS position",
-                )
+                ))
                 .get_result(conn)
                 .await?;
                 return Ok(position.position);
             }
         };
-        let position: Position = diesel::sql_query(format!(
-            "WITH followed AS (SELECT {plan} AS plan_id) \
-             SELECT CASE WHEN EXISTS (SELECT FROM event_queue, followed \
-                                      WHERE event_queue.plan_id = followed.plan_id) THEN NULL \
-                    ELSE COALESCE((SELECT max(seq) FROM events, followed \
-                                   WHERE events.plan_id = followed.plan_id), 0) END AS position"
-        ))
-        .bind::<SqlUuid, _>(id)
+        // The plan is one value (an InitPlan), so that each probe below is one step
+        // down an index: the queue's by plan, and the events' by plan and number
+        // backwards. Not a join, which would aggregate over the plan's whole history.
+        // One of four texts, so kept prepared like a constant one.
+        let position: Position = prepared(
+            diesel::sql_query(format!(
+                "SELECT CASE WHEN EXISTS (SELECT FROM event_queue WHERE plan_id = followed.id) \
+                         THEN NULL \
+                         ELSE COALESCE((SELECT seq FROM events WHERE plan_id = followed.id \
+                                        ORDER BY seq DESC LIMIT 1), 0) END AS position \
+             FROM (SELECT {plan} AS id) followed"
+            ))
+            .bind::<SqlUuid, _>(id),
+        )
         .get_result(conn)
         .await?;
         Ok(position.position)
