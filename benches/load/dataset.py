@@ -8,23 +8,31 @@ sub-goals each) for the whole-plan document. Every goal gets 2 status updates, s
 database starts with about 10,000 (scale 1); `grow` in scripts/bench adds older ones
 to reach 100,000 and 1,000,000. Plans are published (active), as the portal reads them.
 
-Writes, for the load scripts: goals.txt (every goal id), plans.txt (the 200-goal plans)
-and big_plan.txt (the 1,000-goal plan).
+Then the largest plan one import allows (MAX_GOALS and MAX_UPDATES in
+src/models/import.rs): 5,000 goals (50 areas of 20 goals with 4 sub-goals each), 10
+status updates each, 50,000 in all, in one request of about 15 MB. It is kept apart
+from the rest: its goals are not in goals.txt (no scenario writes to it), and
+scripts/bench neither grows it nor counts it in a stage's status updates.
+
+Writes, for the load scripts: goals.txt (every goal id but the largest plan's),
+plans.txt (the 200-goal plans), big_plan.txt (the 1,000-goal plan) and huge_plan.txt
+(the 5,000-goal plan).
 """
 
 import datetime
 import json
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
 STATUSES = ["on_track", "on_track", "at_risk", "completed", "not_started", "off_track"]
 
 
-def goal(code, n, sub_goals=()):
-    """A goal with two status updates, dated a quarter apart."""
+def goal(code, n, sub_goals=(), updates=2):
+    """A goal with `updates` status updates, dated a quarter apart."""
     status = STATUSES[n % len(STATUSES)]
-    updates = [
+    reports = [
         {
             "status": status,
             "progress_percent": (n * 7 + offset * 20) % 101,
@@ -32,19 +40,20 @@ def goal(code, n, sub_goals=()):
             "author": "Member engagement committee",
             "as_of": (datetime.date(2025, 3, 31) + datetime.timedelta(days=91 * offset)).isoformat(),
         }
-        for offset in range(2)
+        for offset in range(updates)
     ]
     return {
         "title": f"Goal {code}: develop the member engagement campaign, part {n}",
         "owner": f"Committee {n % 12}",
         "due_date": "2026-08-31",
-        "status_updates": updates,
+        "status_updates": reports,
         "sub_goals": list(sub_goals),
     }
 
 
-def plan(title, areas, top_goals, sub_goals):
-    """A published plan of `areas` areas, each of `top_goals` goals with `sub_goals` sub-goals."""
+def plan(title, areas, top_goals, sub_goals, updates=2):
+    """A published plan of `areas` areas, each of `top_goals` goals with `sub_goals`
+    sub-goals, every goal with `updates` status updates."""
     document_areas = []
     n = 0
     for a in range(1, areas + 1):
@@ -53,9 +62,9 @@ def plan(title, areas, top_goals, sub_goals):
             subs = []
             for s in range(1, sub_goals + 1):
                 n += 1
-                subs.append(goal(f"{g}.{s}", n))
+                subs.append(goal(f"{g}.{s}", n, updates=updates))
             n += 1
-            goals.append(goal(str(g), n, subs))
+            goals.append(goal(str(g), n, subs, updates=updates))
         document_areas.append({"title": f"Strategic Area {a}", "goals": goals})
     return {
         "title": title,
@@ -103,10 +112,22 @@ def main():
         plan("The 1,000-goal plan", areas=10, top_goals=20, sub_goals=4),
     )["plan_id"]
     goals += goal_ids(base_url, token, big)
+    # The largest plan the import allows, in one request: 5,000 goals, 50,000 updates.
+    started = time.monotonic()
+    huge = call(
+        base_url, token, "POST", "/api/v1/plans/import",
+        plan("The 5,000-goal plan", areas=50, top_goals=20, sub_goals=4, updates=10),
+    )
+    took = time.monotonic() - started
+    counts = huge["created"]
+    if (counts["goals"], counts["status_updates"]) != (5_000, 50_000):
+        sys.exit(f"the 5,000-goal plan imported as {counts}")
     (out / "plans.txt").write_text("\n".join(plans) + "\n")
     (out / "goals.txt").write_text("\n".join(goals) + "\n")
     (out / "big_plan.txt").write_text(big + "\n")
-    print(f"loaded {len(plans)} plans of 200 goals and one of 1,000: {len(goals)} goals")
+    (out / "huge_plan.txt").write_text(huge["plan_id"] + "\n")
+    print(f"loaded {len(plans)} plans of 200 goals and one of 1,000: {len(goals)} goals; "
+          f"the plan of 5,000 goals and 50,000 updates in {took:.1f} s")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 -- One load scenario for wrk, as the member portal and staff scripts call the API,
 -- each request with a bearer token. Chosen by environment variables:
---   SCENARIO  get_goal | list_goals | document | document_all | sheet_csv | post_update |
---             patch_goal | static
+--   SCENARIO  get_goal | list_goals | document | document_all | document_huge |
+--             document_huge_plain | sheet_csv | post_update | patch_goal | static
 --   TOKEN     the API token to send
---   DATA      the folder dataset.py wrote (goals.txt, plans.txt, big_plan.txt)
+--   DATA      the folder dataset.py wrote (goals.txt, plans.txt, big_plan.txt,
+--             huge_plan.txt)
 -- At the end it prints one JSON line: requests, duration, p50 and p99 latency (µs),
 -- socket errors, and answers of 400 or more (wrk counts those as errors too), with
 -- their statuses.
@@ -28,7 +29,7 @@ function setup(thread)
   thread:set("number", #threads)
 end
 
-local goals, plans, big_plan, own, etags, current
+local goals, plans, big_plan, huge_plan, own, etags, current
 local sent = 0
 -- Answers of 400 or more, by status, so that an error can be told apart.
 failures = {}
@@ -37,12 +38,19 @@ function init(args)
   goals = lines("goals.txt")
   plans = lines("plans.txt")
   big_plan = lines("big_plan.txt")[1]
+  huge_plan = lines("huge_plan.txt")[1]
   math.randomseed(number * 7919)
-  -- document_all reads as a member's browser does: without a token.
-  if scenario ~= "document_all" then
+  -- The whole documents are read as a member's browser does: without a token.
+  local anonymous = scenario == "document_all" or scenario == "document_huge"
+    or scenario == "document_huge_plain"
+  if not anonymous then
     wrk.headers["Authorization"] = "Bearer " .. token
   end
-  wrk.headers["Accept-Encoding"] = "gzip"
+  -- document_huge_plain is a client that cannot inflate: the service inflates the
+  -- gzip it keeps while it sends it.
+  if scenario ~= "document_huge_plain" then
+    wrk.headers["Accept-Encoding"] = "gzip"
+  end
   -- patch_goal: four goals of this thread's own, so no two threads race on one.
   own, etags = {}, {}
   for i = 1, 4 do
@@ -74,6 +82,9 @@ function request()
   elseif scenario == "document_all" then
     -- The whole document, every update of every goal: the largest public answer.
     return wrk.format("GET", "/api/v1/plans/" .. big_plan .. "/document")
+  elseif scenario == "document_huge" or scenario == "document_huge_plain" then
+    -- The same, of the largest plan the import allows (5,000 goals, 50,000 updates).
+    return wrk.format("GET", "/api/v1/plans/" .. huge_plan .. "/document")
   elseif scenario == "sheet_csv" then
     return wrk.format("GET", "/api/v1/plans/" .. pick(plans) .. "/tracking-sheet?format=csv")
   elseif scenario == "post_update" then
